@@ -1,0 +1,285 @@
+"""`AsyncDyte`: configuration, the pooled HTTP client's lifecycle, and the resources."""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+import logging
+import os
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any, Final
+from urllib.parse import quote
+
+import httpx
+
+from dyte_async._clock import SYSTEM_CLOCK, Clock
+from dyte_async._pipeline import ClientStats, Pipeline, logger
+from dyte_async._ratelimit import RateLimit, make_limiter
+from dyte_async._retry import RetryPolicy
+from dyte_async._version import __version__
+from dyte_async.errors import ClientClosedError, ConfigurationError
+from dyte_async.resources.livestreams import Livestreams
+from dyte_async.resources.meetings import Meetings
+from dyte_async.resources.participants import Participants
+
+__all__ = ["DEFAULT_BASE_URL", "AsyncDyte"]
+
+DEFAULT_BASE_URL: Final = "https://api.dyte.io/v2"
+REALTIMEKIT_BASE_URL: Final = (
+    "https://api.cloudflare.com/client/v4/accounts/{account_id}/realtime/kit/{app_id}"
+)
+DEFAULT_TIMEOUT: Final = 60.0
+DEFAULT_CONNECT_TIMEOUT: Final = 5.0
+DEFAULT_MAX_CONCURRENCY: Final = 100
+DYTE_RATE_LIMIT: Final = RateLimit(2000, 60.0)
+REALTIMEKIT_RATE_LIMIT: Final = RateLimit(250, 10.0)
+
+
+class _Default:
+    def __repr__(self) -> str:
+        return "DEFAULT"
+
+
+_DEFAULT: Final = _Default()
+
+
+class AsyncDyte:
+    """The asyncio (and trio) client for Dyte's REST API v2 and Cloudflare RealtimeKit.
+
+    One pooled `httpx.AsyncClient` serves every resource and every concurrent call. Use it
+    as `async with AsyncDyte(...) as dyte:` or call `await dyte.aclose()` when done.
+
+    Args:
+        org_id: organization id; `DYTE_ORG_ID` when None.
+        api_key: API key; `DYTE_API_KEY` when None.
+        base_url: API base; `DYTE_BASE_URL`, else `https://api.dyte.io/v2`.
+        timeout: default seconds for a whole call (all attempts, waits and backoff).
+        max_retries: shortcut for `RetryPolicy(max_retries=...)`.
+        retry: a full `RetryPolicy` (wins over `max_retries`).
+        rate_limit: client-side `RateLimit`; None turns it off. Default: Dyte's 2000/60 s.
+        max_concurrency: requests in flight at once; the rest queue in the client.
+        http_client: an `httpx.AsyncClient` to use (never closed by us; no TLS/URL check).
+        transport: an httpx async transport for the client we build (e.g. a fake).
+        allow_insecure_http: allow `http://` to a host other than loopback.
+        clock: a `Clock` (tests pass `dyte_async.testing.FakeClock`).
+        headers: extra headers sent with every request.
+
+    Raises:
+        ConfigurationError: credentials missing, or an unsafe or malformed base URL.
+    """
+
+    def __init__(
+        self,
+        org_id: str | None = None,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        max_retries: int | None = None,
+        retry: RetryPolicy | None = None,
+        rate_limit: RateLimit | _Default | None = _DEFAULT,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        http_client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        allow_insecure_http: bool = False,
+        clock: Clock | None = None,
+        headers: Mapping[str, str] | None = None,
+        _authorization: str | None = None,
+        _default_rate_limit: RateLimit = DYTE_RATE_LIMIT,
+    ) -> None:
+        if _authorization is None:
+            org_id = org_id if org_id is not None else os.environ.get("DYTE_ORG_ID")
+            api_key = api_key if api_key is not None else os.environ.get("DYTE_API_KEY")
+            missing = [
+                name
+                for name, value in (("DYTE_ORG_ID", org_id), ("DYTE_API_KEY", api_key))
+                if not value
+            ]
+            if missing:
+                raise ConfigurationError(
+                    "missing credentials: pass org_id= and api_key=, or set "
+                    + " and ".join(missing)
+                )
+            token = base64.b64encode(f"{org_id}:{api_key}".encode()).decode("ascii")
+            _authorization = f"Basic {token}"
+        self._account = _mask(org_id) if org_id else "realtimekit"
+        base = base_url or os.environ.get("DYTE_BASE_URL") or DEFAULT_BASE_URL
+        self.base_url = _check_base_url(
+            base, allow_insecure_http=allow_insecure_http or http_client is not None
+        )
+        if timeout <= 0 or connect_timeout <= 0:
+            raise ConfigurationError("timeout and connect_timeout must be positive")
+        if max_concurrency < 1:
+            raise ConfigurationError("max_concurrency must be at least 1")
+        if retry is None:
+            retry = RetryPolicy() if max_retries is None else RetryPolicy(max_retries=max_retries)
+        elif max_retries is not None:
+            raise ConfigurationError("pass either max_retries= or retry=, not both")
+        limit = _default_rate_limit if isinstance(rate_limit, _Default) else rate_limit
+        self._clock = clock or SYSTEM_CLOCK
+        self._headers = {
+            "Authorization": _authorization,
+            "Accept": "application/json",
+            "User-Agent": f"dyte-async/{__version__}",
+            **(headers or {}),
+        }
+        self._max_concurrency = max_concurrency
+        self._connect_timeout = connect_timeout
+        self._transport = transport
+        self._user_http = http_client
+        self._http: httpx.AsyncClient | None = http_client
+        self._closed = False
+        self.rate_limit = limit
+        self.retry = retry
+        self._pipeline = Pipeline(
+            get_http=self._get_http,
+            base_url=self.base_url,
+            # Our own client carries the headers; a client passed in gets them per request.
+            headers=self._headers if http_client is not None else None,
+            policy=retry,
+            limiter=make_limiter(limit, self._clock),
+            max_concurrency=max_concurrency,
+            timeout=timeout,
+            connect_timeout=connect_timeout,
+            clock=self._clock,
+        )
+        _configure_logging_from_env()
+        self.livestreams = Livestreams(self._pipeline)
+        self.meetings = Meetings(self._pipeline)
+        self.participants = Participants(self._pipeline)
+
+    @classmethod
+    def realtimekit(cls, account_id: str, app_id: str, api_token: str, **options: Any) -> AsyncDyte:
+        """A client for Cloudflare RealtimeKit (Dyte's successor).
+
+        Args:
+            account_id: the Cloudflare account id.
+            app_id: the RealtimeKit app id.
+            api_token: a Cloudflare API token with the Realtime permissions.
+            **options: any option of `AsyncDyte` (`base_url` overrides the computed one).
+
+        Raises:
+            ConfigurationError: an empty or malformed id, or no token.
+        """
+        for name, value in (("account_id", account_id), ("app_id", app_id)):
+            if not value or "/" in value or "?" in value or "#" in value:
+                raise ConfigurationError(f"{name} must be a non-empty id, got {value!r}")
+        if not api_token:
+            raise ConfigurationError("api_token is required")
+        options.setdefault(
+            "base_url",
+            REALTIMEKIT_BASE_URL.format(account_id=quote(account_id), app_id=quote(app_id)),
+        )
+        return cls(
+            _authorization=f"Bearer {api_token}",
+            _default_rate_limit=REALTIMEKIT_RATE_LIMIT,
+            **options,
+        )
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def _get_http(self) -> httpx.AsyncClient:
+        if self._closed:
+            raise ClientClosedError("this AsyncDyte client is closed; make a new one")
+        if self._http is None:
+            self._http = self._build_http()
+        return self._http
+
+    def _build_http(self) -> httpx.AsyncClient:
+        n = self._max_concurrency
+        return httpx.AsyncClient(
+            base_url=self.base_url,
+            headers=self._headers,
+            transport=self._transport,
+            limits=httpx.Limits(
+                max_connections=n, max_keepalive_connections=n, keepalive_expiry=30.0
+            ),
+            timeout=httpx.Timeout(DEFAULT_TIMEOUT, connect=self._connect_timeout),
+            follow_redirects=False,
+        )
+
+    @property
+    def is_closed(self) -> bool:
+        """True after `aclose()`."""
+        return self._closed
+
+    async def __aenter__(self) -> AsyncDyte:
+        self._get_http()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the pooled HTTP client (not one passed in with `http_client=`). Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        http, self._http = self._http, None
+        if http is not None and http is not self._user_http:
+            await http.aclose()
+
+    # -- introspection -----------------------------------------------------------------
+
+    def stats(self) -> ClientStats:
+        """Counters since the client was made: requests, retries, 429s, limiter waits."""
+        return self._pipeline.stats()
+
+    @property
+    def clock(self) -> Clock:
+        """The clock this client reads time from."""
+        return self._clock
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return f"<AsyncDyte {self.base_url} account={self._account} {state}>"
+
+
+def _mask(value: str) -> str:
+    return value[:4] + "…" if len(value) > 4 else "…"
+
+
+def _check_base_url(url: str, *, allow_insecure_http: bool) -> str:
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise ConfigurationError(f"invalid base_url: {exc}") from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ConfigurationError(f"base_url must be an http(s) URL with a host, got {url!r}")
+    if parsed.userinfo:
+        raise ConfigurationError("base_url must not carry credentials")
+    if parsed.scheme == "http" and not allow_insecure_http and not _is_loopback(parsed.host):
+        raise ConfigurationError(
+            f"refusing to send credentials in clear text to {parsed.host}: use https, "
+            "or pass allow_insecure_http=True"
+        )
+    return url.rstrip("/")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+_LOG_LEVELS: Final = {"debug": logging.DEBUG, "info": logging.INFO}
+
+
+def _configure_logging_from_env() -> None:
+    level = _LOG_LEVELS.get(os.environ.get("DYTE_LOG", "").strip().lower())
+    if level is None or logger.handlers:
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(level)

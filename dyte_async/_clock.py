@@ -1,0 +1,45 @@
+"""Time as the library sees it: one clock for "now" and "sleep", injectable for tests."""
+
+from __future__ import annotations
+
+import time
+from typing import Protocol, runtime_checkable
+
+import anyio
+
+__all__ = ["SYSTEM_CLOCK", "Clock", "SystemClock"]
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """Monotonic time and sleeping, the two things every timed layer needs.
+
+    Retries, the rate limiter, deadlines and the poller all read time through one
+    `Clock`, so a test can pass `dyte_async.testing.FakeClock` and never wait for real.
+    """
+
+    def now(self) -> float:
+        """Seconds on a monotonic clock."""
+        ...
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait `seconds` (a checkpoint: cancellable)."""
+        ...
+
+
+class SystemClock:
+    """The real clock: `time.monotonic` and `anyio.sleep` (asyncio and trio alike)."""
+
+    __slots__ = ()
+
+    def now(self) -> float:
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        await anyio.sleep(max(0.0, seconds))
+
+    def __repr__(self) -> str:
+        return "SystemClock()"
+
+
+SYSTEM_CLOCK = SystemClock()

@@ -1,0 +1,235 @@
+"""The one cattrs converter, and the hooks for the spec's odd shapes.
+
+The spec's schemas and its own examples disagree (ENDPOINTS.md 4.4-4.10): `disabled` is a
+bool or a string, `ingest_seconds` a number or a string, list bodies put `paging` at the top
+or inside `data`, details come as `{livestream, sessions: [...]}`, `{livestream, session: {}}`
+or flat. The functions here turn every shape we know into one; anything else is a
+`ResponseDecodeError`, never a bare `KeyError` or cattrs error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
+from typing import Any, TypeVar
+
+import cattrs
+
+from dyte_async.errors import ResponseDecodeError
+from dyte_async.models import (
+    Livestream,
+    LivestreamDetails,
+    LivestreamSession,
+    LivestreamStatus,
+    MeetingStatus,
+)
+
+__all__ = [
+    "converter",
+    "details_from",
+    "list_items",
+    "livestream_details_items",
+    "make_converter",
+    "paging_from",
+    "session_items",
+    "structure",
+]
+
+T = TypeVar("T")
+
+
+def _datetime(value: Any, _: Any) -> datetime:
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, tz=timezone.utc)
+    elif isinstance(value, str):
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        parsed = datetime.fromisoformat(text)
+    else:
+        raise TypeError(f"not a date-time: {type(value).__name__}")
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _number(value: Any, _: Any) -> float:
+    if isinstance(value, bool):
+        raise TypeError("a bool is not a number")
+    if isinstance(value, (int, float)):
+        return value
+    if isinstance(value, str):
+        return float(value)
+    raise TypeError(f"not a number: {type(value).__name__}")
+
+
+def _integer(value: Any, _: Any) -> int:
+    number = _number(value, None)
+    if number != int(number):
+        raise ValueError(f"not an integer: {value!r}")
+    return int(number)
+
+
+_TRUE = frozenset({"true", "1", "yes"})
+_FALSE = frozenset({"false", "0", "no", ""})
+
+
+def _boolean(value: Any, _: Any) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return bool(value)
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+    raise ValueError(f"not a boolean: {value!r}")
+
+
+def _string(value: Any, _: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise TypeError(f"not a string: {type(value).__name__}")
+
+
+def configure_converter(conv: cattrs.Converter) -> None:
+    """Register the hooks for the API's value shapes on `conv`."""
+    conv.register_structure_hook(datetime, _datetime)
+    conv.register_structure_hook(float, _number)
+    conv.register_structure_hook(int, _integer)
+    conv.register_structure_hook(bool, _boolean)
+    conv.register_structure_hook(str, _string)
+    conv.register_structure_hook(LivestreamStatus, lambda v, _: LivestreamStatus(_string(v, None)))
+    conv.register_structure_hook(MeetingStatus, lambda v, _: MeetingStatus(_string(v, None)))
+    conv.register_structure_hook_func(_is_json_object, lambda v, _: dict(_mapping(v)))
+
+
+def _is_json_object(tp: Any) -> bool:
+    return bool(tp == dict[str, Any])
+
+
+def make_converter() -> cattrs.Converter:
+    """A converter configured for this API (unknown keys ignored, hooks above)."""
+    conv = cattrs.Converter(detailed_validation=False, forbid_extra_keys=False)
+    configure_converter(conv)
+    return conv
+
+
+converter = make_converter()
+
+
+def structure(data: Any, cls: type[T]) -> T:
+    """Decode `data` as `cls`, or raise `ResponseDecodeError` saying what did not fit."""
+    if not isinstance(data, Mapping):
+        raise ResponseDecodeError(
+            f"expected a JSON object for {cls.__name__}, got {type(data).__name__}"
+        )
+    try:
+        return converter.structure(data, cls)
+    except Exception as exc:  # cattrs raises many kinds; none may reach the caller
+        raise ResponseDecodeError(f"cannot decode {cls.__name__}: {_describe(exc)}") from exc
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, KeyError):
+        return f"missing field {exc.args[0]!r}" if exc.args else "missing field"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ResponseDecodeError(f"expected a JSON object, got {type(value).__name__}")
+    return value
+
+
+def paging_from(body: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The `paging` object, wherever the answer put it (top level or inside `data`)."""
+    paging = body.get("paging")
+    if paging is None:
+        data = body.get("data")
+        if isinstance(data, Mapping):
+            paging = data.get("paging")
+    return paging if isinstance(paging, Mapping) else {}
+
+
+def list_items(data: Any, *keys: str) -> list[Any]:
+    """The items of a list answer: `data` itself, or the list under one of `keys` in it.
+
+    A single object (the schemas' wrong shape for list endpoints) becomes a one-item list;
+    an object with no item at all (only `paging`) an empty one.
+    """
+    if isinstance(data, list):
+        return data
+    if not isinstance(data, Mapping):
+        raise ResponseDecodeError(f"expected a list, got {type(data).__name__}")
+    for key in keys:
+        if key in data:
+            inner = data[key]
+            if isinstance(inner, list):
+                return inner
+            if isinstance(inner, Mapping):
+                return [inner]
+            if inner is None:
+                return []
+            raise ResponseDecodeError(f"expected a list under {key!r}")
+    rest = {k: v for k, v in data.items() if k != "paging"}
+    return [rest] if rest else []
+
+
+def session_items(data: Any) -> list[Any]:
+    """Session objects of a sessions answer (`data.data[]`, `data.sessions[]`, `data[]` or flat)."""
+    return list_items(data, "data", "sessions", "session")
+
+
+def _sessions_of(data: Mapping[str, Any]) -> tuple[LivestreamSession, ...]:
+    raw = data.get("sessions", data.get("session"))
+    if raw is None:
+        return ()
+    items = raw if isinstance(raw, list) else [raw]
+    return tuple(structure(item, LivestreamSession) for item in items)
+
+
+def details_from(data: Any) -> LivestreamDetails:
+    """A `LivestreamDetails` from `{livestream, sessions[]}`, `{livestream, session}` or flat."""
+    body = _mapping(data)
+    if "livestream" in body:
+        return LivestreamDetails(
+            livestream=structure(body["livestream"], Livestream), sessions=_sessions_of(body)
+        )
+    if "livestreams" in body:
+        items = livestream_details_items(body)
+        if len(items) != 1:
+            raise ResponseDecodeError(f"expected one livestream, got {len(items)}")
+        return items[0]
+    return LivestreamDetails(livestream=structure(body, Livestream))
+
+
+def livestream_details_items(data: Any) -> list[LivestreamDetails]:
+    """Livestreams with their sessions from a meeting's livestream list, in either shape.
+
+    Example shape: `{livestream: {...}, sessions: [...]}`; schema shape:
+    `{livestreams: [...], sessions: {...}}`. Sessions go to the livestream whose id they
+    name; with one livestream, all of them do.
+    """
+    body = _mapping(data)
+    if "livestream" in body and "livestreams" not in body:
+        return [details_from(body)]
+    livestreams = [structure(x, Livestream) for x in list_items(body, "livestreams")]
+    sessions = _sessions_of(body)
+    if len(livestreams) == 1:
+        return [LivestreamDetails(livestream=livestreams[0], sessions=sessions)]
+    return [
+        LivestreamDetails(
+            livestream=ls, sessions=tuple(s for s in sessions if s.livestream_id == ls.id)
+        )
+        for ls in livestreams
+    ]
+
+
+Decoder = Callable[[Any], T]

@@ -1,0 +1,127 @@
+"""Reading an answer: the `{success, data, paging}` envelope, or the error it means."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+import httpx
+
+from dyte_async._retry import parse_retry_after
+from dyte_async.errors import (
+    APIStatusError,
+    RateLimitError,
+    ResponseDecodeError,
+    status_error_class,
+)
+
+__all__ = ["Envelope", "decode_envelope", "error_from_response"]
+
+_REQUEST_ID_HEADERS = ("x-request-id", "dyte-request-id", "cf-ray")
+
+
+@attrs.frozen(slots=True)
+class Envelope:
+    """A successful answer: its `data`, and the whole decoded body (for `paging`)."""
+
+    data: Any
+    body: Mapping[str, Any]
+    status_code: int
+
+
+def _json(response: httpx.Response) -> Any:
+    content = response.content
+    if not content:
+        raise ValueError("empty body")
+    return json.loads(content)
+
+
+def decode_envelope(response: httpx.Response, *, method: str, path: str) -> Envelope:
+    """Decode a 2xx answer.
+
+    Raises:
+        ResponseDecodeError: the body is not a JSON object, or has no `data`.
+        APIStatusError: the body says `success: false`.
+    """
+    try:
+        body = _json(response)
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise ResponseDecodeError(
+            f"{method} {path}: answer {response.status_code} is not JSON ({exc})",
+            status_code=response.status_code,
+            body=_text(response),
+        ) from None
+    if not isinstance(body, dict):
+        raise ResponseDecodeError(
+            f"{method} {path}: expected a JSON object, got {type(body).__name__}",
+            status_code=response.status_code,
+            body=_text(response),
+        )
+    if body.get("success") is False:
+        raise _status_error(response, body, method=method, path=path)
+    if "data" not in body:
+        raise ResponseDecodeError(
+            f"{method} {path}: the answer has no 'data'",
+            status_code=response.status_code,
+            body=_text(response),
+        )
+    return Envelope(data=body["data"], body=body, status_code=response.status_code)
+
+
+def error_from_response(response: httpx.Response, *, method: str, path: str) -> APIStatusError:
+    """The `APIStatusError` subclass for a non-2xx answer, whatever its body."""
+    try:
+        body: Any = _json(response)
+    except ValueError:
+        body = _text(response)
+    return _status_error(response, body, method=method, path=path)
+
+
+def _status_error(response: httpx.Response, body: Any, *, method: str, path: str) -> APIStatusError:
+    status = response.status_code
+    code: int | str | None = None
+    message: str | None = None
+    if isinstance(body, Mapping):
+        error = body.get("error")
+        if isinstance(error, Mapping):
+            raw_code = error.get("code")
+            code = raw_code if isinstance(raw_code, (int, str)) else None
+            message = _str_or_none(error.get("message"))
+        elif isinstance(error, str):
+            message = error
+        if message is None:
+            message = _str_or_none(body.get("message"))
+    if message is None:
+        message = response.reason_phrase or f"HTTP {status}"
+    # A 200 with success:false is classed by its error code when that is an error status.
+    effective = status
+    if status < 400 and isinstance(code, int) and 400 <= code <= 599:
+        effective = code
+    cls = status_error_class(effective) if effective >= 400 else APIStatusError
+    headers = dict(response.headers)
+    request_id = next((headers[h] for h in _REQUEST_ID_HEADERS if h in headers), None)
+    kwargs: dict[str, Any] = {
+        "status_code": status,
+        "code": code,
+        "request_id": request_id,
+        "body": body,
+        "headers": headers,
+        "method": method,
+        "url": path,
+    }
+    if cls is RateLimitError:
+        return RateLimitError(message, retry_after=parse_retry_after(response.headers), **kwargs)
+    return cls(message, **kwargs)
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _text(response: httpx.Response) -> str:
+    try:
+        return response.content.decode("utf-8", errors="replace")[:2000]
+    except Exception:  # pragma: no cover - content is bytes; decode with replace cannot fail
+        return ""

@@ -1,0 +1,78 @@
+"""What every resource shares: the pipeline, path building, paging."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+from dyte_async._convert import paging_from
+from dyte_async._pagination import AsyncPaginator
+from dyte_async._pipeline import Pipeline
+from dyte_async.errors import InvalidArgumentError
+from dyte_async.models import Page
+
+__all__ = ["Resource", "segment", "without_none"]
+
+T = TypeVar("T")
+
+
+def segment(value: object, name: str) -> str:
+    """`value` quoted as one path segment, refusing what would change the path.
+
+    Raises:
+        InvalidArgumentError: `value` is not a non-empty string, or is `.`/`..`.
+    """
+    if not isinstance(value, str) or not value.strip() or value in (".", ".."):
+        raise InvalidArgumentError(f"{name} must be a non-empty id string, got {value!r}")
+    return quote(value, safe="")
+
+
+def without_none(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields that were given (None means "not given")."""
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def _int_or_none(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+class Resource:
+    """Base of the resource groups (`dyte.livestreams`, `dyte.meetings`, ...)."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self._pipeline = pipeline
+
+    def _paginate(
+        self,
+        path: str,
+        decode: Callable[[Any], list[T]],
+        *,
+        params: Mapping[str, Any] | None = None,
+        per_page: int | None = None,
+        timeout: float | None = None,
+    ) -> AsyncPaginator[T]:
+        if per_page is not None and (isinstance(per_page, bool) or per_page < 1):
+            raise InvalidArgumentError(f"per_page must be a positive integer, got {per_page!r}")
+        base = dict(params or {})
+        pipeline = self._pipeline
+
+        async def fetch(page_no: int) -> Page[T]:
+            query = {**base, "page_no": page_no, "per_page": per_page}
+            envelope = await pipeline.send("GET", path, params=query, timeout=timeout)
+            paging = paging_from(envelope.body)
+            return Page(
+                items=tuple(decode(envelope.data)),
+                total_count=_int_or_none(paging.get("total_count")),
+                start_offset=_int_or_none(paging.get("start_offset")),
+                end_offset=_int_or_none(paging.get("end_offset")),
+                page_no=page_no,
+            )
+
+        return AsyncPaginator(fetch, per_page=per_page)

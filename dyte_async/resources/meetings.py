@@ -1,0 +1,79 @@
+"""`dyte.meetings`: create, read, list and change meetings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dyte_async._convert import list_items, structure
+from dyte_async._pagination import AsyncPaginator
+from dyte_async.models import Meeting
+from dyte_async.resources._base import Resource, segment, without_none
+from dyte_async.resources.livestreams import TimeArg
+
+__all__ = ["Meetings"]
+
+
+def _meetings(data: Any) -> list[Meeting]:
+    return [structure(item, Meeting) for item in list_items(data, "meetings")]
+
+
+class Meetings(Resource):
+    """Meeting endpoints (`dyte.meetings`). Every method takes a per-call `timeout=`.
+
+    Fields are the API's own (`title`, `preferred_region`, `record_on_start`,
+    `live_stream_on_start`, `persist_chat`, `summarize_on_end`, `recording_config`,
+    `ai_config`, `status`, ...); a field passed as None is not sent.
+    """
+
+    async def create(self, *, timeout: float | None = None, **fields: Any) -> Meeting:
+        """Create a meeting (`POST /meetings`). Sent once: never retried after it may have arrived.
+
+        Args:
+            **fields: e.g. `title="Town hall", live_stream_on_start=True`.
+        """
+        envelope = await self._pipeline.send(
+            "POST", "/meetings", json=without_none(fields), timeout=timeout, idempotent=False
+        )
+        return structure(envelope.data, Meeting)
+
+    async def get(self, meeting_id: str, *, timeout: float | None = None) -> Meeting:
+        """One meeting (`GET /meetings/{meeting_id}`)."""
+        path = f"/meetings/{segment(meeting_id, 'meeting_id')}"
+        envelope = await self._pipeline.send("GET", path, timeout=timeout)
+        return structure(envelope.data, Meeting)
+
+    def list(
+        self,
+        *,
+        search: str | None = None,
+        start_time: TimeArg = None,
+        end_time: TimeArg = None,
+        per_page: int | None = None,
+        timeout: float | None = None,
+    ) -> AsyncPaginator[Meeting]:
+        """All meetings (`GET /meetings`), lazily paged; `search` matches id or title."""
+        params = {"search": search, "start_time": start_time, "end_time": end_time}
+        return self._paginate(
+            "/meetings", _meetings, params=params, per_page=per_page, timeout=timeout
+        )
+
+    async def update(
+        self, meeting_id: str, *, timeout: float | None = None, **fields: Any
+    ) -> Meeting:
+        """Change some fields of a meeting (`PATCH /meetings/{meeting_id}`)."""
+        return await self._write("PATCH", meeting_id, fields, timeout)
+
+    async def replace(
+        self, meeting_id: str, *, timeout: float | None = None, **fields: Any
+    ) -> Meeting:
+        """Replace a meeting's fields (`PUT /meetings/{meeting_id}`)."""
+        return await self._write("PUT", meeting_id, fields, timeout)
+
+    async def _write(
+        self, method: str, meeting_id: str, fields: dict[str, Any], timeout: float | None
+    ) -> Meeting:
+        path = f"/meetings/{segment(meeting_id, 'meeting_id')}"
+        envelope = await self._pipeline.send(
+            method, path, json=without_none(fields), timeout=timeout
+        )
+        return structure(envelope.data, Meeting)
