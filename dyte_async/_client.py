@@ -6,14 +6,15 @@ import base64
 import ipaddress
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
 from types import TracebackType
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 from urllib.parse import quote
 
 import httpx
 
 from dyte_async._clock import SYSTEM_CLOCK, Clock
+from dyte_async._fanout import FanOut
 from dyte_async._pipeline import ClientStats, Pipeline, logger
 from dyte_async._ratelimit import RateLimit, make_limiter
 from dyte_async._retry import RetryPolicy
@@ -24,6 +25,9 @@ from dyte_async.resources.meetings import Meetings
 from dyte_async.resources.participants import Participants
 
 __all__ = ["DEFAULT_BASE_URL", "AsyncDyte"]
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 DEFAULT_BASE_URL: Final = "https://api.dyte.io/v2"
 REALTIMEKIT_BASE_URL: Final = (
@@ -225,6 +229,30 @@ class AsyncDyte:
         http, self._http = self._http, None
         if http is not None and http is not self._user_http:
             await http.aclose()
+
+    # -- fan-out ---------------------------------------------------------------------------
+
+    def map(
+        self,
+        fn: Callable[[T], Awaitable[R]],
+        items: Iterable[T] | AsyncIterable[T],
+        *,
+        concurrency: int | None = None,
+    ) -> FanOut[T, R]:
+        """Run `fn(item)` per item, `concurrency` at a time; each `Outcome` comes as it ends.
+
+        `async with dyte.map(dyte.livestreams.stop, ids, concurrency=20) as outcomes:` then
+        `async for outcome in outcomes:`; each `Outcome` holds the item and its result or
+        its exception, so one failure never loses the others. Leaving the block early
+        cancels what is still running. The client's rate limit and `max_concurrency`
+        still apply to every request underneath.
+
+        Args:
+            fn: an async function of one item.
+            items: an iterable or async iterable, read lazily.
+            concurrency: items in progress at once (default: `max_concurrency`).
+        """
+        return FanOut(fn, items, concurrency=concurrency or self._max_concurrency)
 
     # -- introspection -----------------------------------------------------------------
 
