@@ -1,7 +1,19 @@
-"""Test helpers for users of dyte_async: a fake Dyte API and a virtual clock."""
+"""Test helpers for users of dyte_async: a fake Dyte API and a virtual clock.
+
+```python
+from dyte_async.testing import FakeClock, FakeDyte
+
+fake = FakeDyte(clock=FakeClock())
+async with fake.client() as dyte:
+    ...
+```
+"""
 
 from __future__ import annotations
 
 from dyte_async.testing._clock import FakeClock
+from dyte_async.testing._fake import FakeDyte
+from dyte_async.testing._faults import MalformedKind
+from dyte_async.testing._log import RecordedRequest
 
-__all__ = ["FakeClock"]
+__all__ = ["FakeClock", "FakeDyte", "MalformedKind", "RecordedRequest"]

@@ -22,7 +22,7 @@ from dyte_async.testing._params import (
     query_time,
 )
 from dyte_async.testing._render import livestream_json, session_json, session_seconds
-from dyte_async.testing._state import Livestream, LivestreamSession
+from dyte_async.testing._state import LivestreamSession
 from dyte_async.testing._wire import ApiError, WireResponse
 
 __all__ = [
@@ -98,10 +98,6 @@ def stop_for_meeting(ctx: Ctx) -> WireResponse:
     return ok({"message": "Stopped live stream successfully"})
 
 
-def _newest_first(livestreams: list[Livestream]) -> list[Livestream]:
-    return sorted(livestreams, key=lambda ls: ls.created_at, reverse=True)
-
-
 def list_for_meeting(ctx: Ctx) -> WireResponse:
     """`GET /meetings/{meeting_id}/livestream`: the latest livestream and every session, paged.
 
@@ -118,7 +114,11 @@ def list_for_meeting(ctx: Ctx) -> WireResponse:
 
 
 def list_all(ctx: Ctx) -> WireResponse:
-    """`GET /livestreams`: PagingResponse of livestreams, with the spec's filters."""
+    """`GET /livestreams`: PagingResponse of livestreams, with the spec's filters.
+
+    Newest first unless `sort_order=ASC` (`DSC`, the spec's spelling, and `DESC` both mean
+    newest first); `status` also accepts OFFLINE; times are ISO 8601 or Unix seconds.
+    """
     state = ctx.state
     status = query_choice(ctx.query, "status", STATUS_FILTER)
     exclude_meetings = query_bool(ctx.query, "exclude_meetings")
@@ -127,7 +127,7 @@ def list_all(ctx: Ctx) -> WireResponse:
     order = query_choice(ctx.query, "sort_order", SORT_ORDERS) or "DSC"
     selected = []
     for livestream in state.livestreams.values():
-        created = state.wall(livestream.created_at)
+        created = state.wall_ms(livestream.created_at)
         if exclude_meetings and livestream.meeting_id is not None:
             continue
         if (start is not None and created < start) or (end is not None and created > end):
@@ -135,7 +135,7 @@ def list_all(ctx: Ctx) -> WireResponse:
         if status is not None and state.status(livestream) != status:
             continue
         selected.append(livestream)
-    ordered = _newest_first(selected) if order != "ASC" else list(selected)
+    ordered = list(selected) if order == "ASC" else list(reversed(selected))
     page, paging = paginate(ordered, *ctx.page())
     return paged([livestream_json(state, ls) for ls in page], paging)
 
@@ -164,9 +164,7 @@ def get_active_session(ctx: Ctx) -> WireResponse:
     """`GET /livestreams/{livestream_id}/active-livestream-session`: 404 unless running."""
     livestream = find_livestream(ctx)
     if not livestream.active:
-        raise ApiError(
-            404, f"No active livestream session found for livestream_id {livestream.id}"
-        )
+        raise ApiError(404, f"No active livestream session found for livestream_id {livestream.id}")
     return ok(
         {
             "livestream": livestream_json(ctx.state, livestream),
@@ -228,7 +226,7 @@ def _sessions_in_range(ctx: Ctx) -> list[LivestreamSession]:
     end = query_time(ctx.query, "end_time")
     selected = []
     for session in ctx.state.livestream_sessions.values():
-        invoked = ctx.state.wall(session.invoked_at)
+        invoked = ctx.state.wall_ms(session.invoked_at)
         if (start is None or invoked >= start) and (end is None or invoked <= end):
             selected.append(session)
     return selected
@@ -257,7 +255,7 @@ def analytics_daywise(ctx: Ctx) -> WireResponse:
     """`GET /analytics/livestreams/daywise`: one `{date, count, ...}` per UTC day, oldest first."""
     by_day: dict[str, list[LivestreamSession]] = defaultdict(list)
     for session in _sessions_in_range(ctx):
-        day = datetime.fromtimestamp(ctx.state.wall(session.invoked_at), tz=timezone.utc)
+        day = datetime.fromtimestamp(ctx.state.wall_ms(session.invoked_at) // 1000, tz=timezone.utc)
         by_day[day.strftime("%Y-%m-%dT00:00:00.000Z")].append(session)
     data = [{"date": day, **_totals(ctx, by_day[day])} for day in sorted(by_day)]
     return ok(data)

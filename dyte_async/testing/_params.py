@@ -26,6 +26,7 @@ __all__ = [
     "query_bool",
     "query_choice",
     "query_time",
+    "required_str",
     "string_list",
 ]
 
@@ -103,6 +104,18 @@ def get_str(
         raise bad_request(
             f'"{key}" with value "{value}" fails to match the required pattern: /{pattern.pattern}/'
         )
+    return value
+
+
+def required_str(body: dict[str, Any], key: str) -> str:
+    """Return `body[key]` checked to be a non-empty string.
+
+    Raises:
+        ApiError: 400 `"<key>" is required` (or a type message).
+    """
+    value = get_str(body, key, required=True)
+    if value is None:  # pragma: no cover - get_str raises first
+        raise bad_request(f'"{key}" is required')
     return value
 
 
@@ -194,8 +207,11 @@ def parse_time(raw: str) -> float:
     return parsed.timestamp()
 
 
-def query_time(query: dict[str, str], key: str) -> float | None:
+def query_time(query: dict[str, str], key: str) -> int | None:
     """Parse a date-time query parameter (ISO 8601 or Unix seconds); None when absent.
+
+    Returns:
+        Unix time in whole milliseconds (the precision of the API's timestamps).
 
     Raises:
         ApiError: 400 when it is neither.
@@ -204,8 +220,8 @@ def query_time(query: dict[str, str], key: str) -> float | None:
     if raw is None or raw == "":
         return None
     try:
-        return parse_time(raw)
-    except ValueError:
+        return round(parse_time(raw) * 1000)
+    except (ValueError, OverflowError):
         raise bad_request(f'"{key}" must be a valid date') from None
 
 
@@ -226,7 +242,9 @@ def _query_number(query: dict[str, str], key: str) -> int | None:
     return int(value)
 
 
-def page_params(query: dict[str, str], *, default_per_page: int, max_per_page: int) -> tuple[int, int]:
+def page_params(
+    query: dict[str, str], *, default_per_page: int, max_per_page: int
+) -> tuple[int, int]:
     """Read `page_no` (1-based; 0 or absent means 1) and `per_page` (0 or absent means the default,
     larger than the maximum is clamped to it).
 

@@ -26,6 +26,7 @@ __all__ = [
     "preset_list_item",
     "session_json",
     "session_participant_json",
+    "session_seconds",
 ]
 
 INGEST_SERVER = "rtmps://fake-ingest.dyte.invalid:443/app/"

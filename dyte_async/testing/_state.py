@@ -246,6 +246,8 @@ class FakeState:
         self.livestream_sessions: dict[str, LivestreamSession] = {}
         self.meeting_sessions: dict[str, MeetingSession] = {}
         self.presets: dict[str, Preset] = {}
+        #: served at `GET /.well-known/webhooks.json` when set (a PEM public key).
+        self.webhook_public_key_pem: str | None = None
 
     # -- time and ids ---------------------------------------------------------------------
 
@@ -257,10 +259,15 @@ class FakeState:
         """Return the Unix time of clock reading `at`."""
         return self._wall_start + (at - self._clock_start)
 
+    def wall_ms(self, at: float) -> int:
+        """Return the Unix time of clock reading `at` in whole milliseconds (what `iso` shows)."""
+        return math.floor(self.wall(at) * 1000 + 1e-6)
+
     def iso(self, at: float) -> str:
         """Return clock reading `at` as ISO 8601 UTC with milliseconds and `Z`."""
-        moment = datetime.fromtimestamp(self.wall(at), tz=timezone.utc)
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+        seconds, millis = divmod(self.wall_ms(at), 1000)
+        moment = datetime.fromtimestamp(seconds, tz=timezone.utc)
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{millis:03d}Z"
 
     def new_id(self) -> str:
         """Return a fresh uuid4 string."""

@@ -1,0 +1,187 @@
+"""Authentication, routing errors, paging rules and the rate limit."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import httpx
+import pytest
+
+from dyte_async.testing import FakeClock, FakeDyte, _routes
+from tests.fake.conftest import basic_auth, in_process
+
+pytestmark = pytest.mark.anyio
+
+RTK = "https://api.cloudflare.example/client/v4/accounts/acc123/realtime/kit/app-1"
+
+
+def _basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        None,
+        _basic("fake-org-id", "wrong"),
+        _basic("other-org", "fake-api-key"),
+        "Basic !!!not-base64",
+        "Bearer fake-rtk-token",  # Bearer is for RealtimeKit paths only
+    ],
+)
+async def test_v2_needs_basic_auth(fake: FakeDyte, connect: Any, authorization: str | None) -> None:
+    headers = {} if authorization is None else {"authorization": authorization}
+    async with connect(fake) as client:
+        client.headers.pop("authorization")
+        response = await client.get("/livestreams", headers=headers)
+    assert response.status_code == 401
+    assert response.json() == {"message": "Unauthorized"}
+    assert fake.requests[-1].status == 401
+
+
+async def test_realtimekit_paths_take_a_bearer_token(fake: FakeDyte) -> None:
+    async with httpx.AsyncClient(transport=fake.transport(), base_url=RTK) as client:
+        ok = await client.post(
+            "/meetings", json={"title": "rtk"}, headers={"authorization": "Bearer fake-rtk-token"}
+        )
+        wrong = await client.get("/meetings", headers={"authorization": "Bearer nope"})
+        basic = await client.get("/meetings", headers={"authorization": basic_auth(fake)})
+    assert ok.status_code == 201
+    assert wrong.status_code == 401
+    assert wrong.json() == {"message": "Unauthorized"}
+    assert basic.status_code == 401
+    assert fake.requests[0].path == "/meetings"
+    assert fake.requests[0].route == "POST /meetings"
+
+
+async def test_realtimekit_base_url_attribute(fake: FakeDyte) -> None:
+    headers = {"authorization": f"Bearer {fake.api_token}"}
+    async with httpx.AsyncClient(
+        transport=fake.transport(), base_url=fake.realtimekit_base_url, headers=headers
+    ) as client:
+        response = await client.get("/livestreams")
+    assert response.status_code == 200
+
+
+async def test_unknown_routes_and_methods(fake: FakeDyte) -> None:
+    async with in_process(fake) as client:
+        unknown = await client.get("/no/such/thing")
+        wrong_method = await client.delete("/livestreams")
+        outside = await client.get("https://fake.dyte.invalid/v3/livestreams")
+    assert unknown.status_code == 404
+    assert unknown.json()["success"] is False
+    assert wrong_method.status_code == 405
+    assert wrong_method.headers["allow"] == "GET, POST"
+    assert wrong_method.json()["error"]["code"] == 405
+    assert outside.status_code == 404
+    assert fake.requests[0].route is None
+
+
+async def test_well_known_hook(fake: FakeDyte) -> None:
+    async with httpx.AsyncClient(transport=fake.transport()) as client:
+        missing = await client.get("https://fake.dyte.invalid/.well-known/webhooks.json")
+        fake.webhook_public_key_pem = "-----BEGIN PUBLIC KEY-----\nx\n-----END PUBLIC KEY-----\n"
+        served = await client.get("https://fake.dyte.invalid/.well-known/webhooks.json")
+    assert missing.status_code == 404
+    assert served.json() == {
+        "success": True,
+        "data": {"publicKey": fake.webhook_public_key_pem},
+        "message": "",
+    }
+
+
+async def test_paging_rules(clock: FakeClock) -> None:
+    fake = FakeDyte(clock=clock, max_per_page=5, default_per_page=3)
+    for index in range(7):
+        fake.add_meeting(title=f"m{index}")
+    async with in_process(fake) as client:
+
+        async def paging(**params: Any) -> Any:
+            response = await client.get("/meetings", params=params)
+            assert response.status_code == 200, response.text
+            return response.json()["paging"], len(response.json()["data"])
+
+        assert await paging() == ({"total_count": 7, "start_offset": 1, "end_offset": 3}, 3)
+        assert await paging(page_no=0) == (
+            {"total_count": 7, "start_offset": 1, "end_offset": 3},
+            3,
+        )
+        assert await paging(per_page=50) == (
+            {"total_count": 7, "start_offset": 1, "end_offset": 5},
+            5,
+        )
+        assert await paging(per_page=5, page_no=2) == (
+            {"total_count": 7, "start_offset": 6, "end_offset": 7},
+            2,
+        )
+        assert await paging(per_page=5, page_no=3) == (
+            {"total_count": 7, "start_offset": 11, "end_offset": 10},
+            0,
+        )
+        for bad in ({"page_no": -1}, {"per_page": "ten"}, {"page_no": 1.5}):
+            response = await client.get("/meetings", params=bad)
+            assert response.status_code == 400
+            assert response.json()["error"]["message"].startswith("BAD_REQUEST")
+
+
+async def test_rate_limit_429_with_retry_after(clock: FakeClock) -> None:
+    fake = FakeDyte(clock=clock, rate_limit=(3, 10.0))
+    async with in_process(fake) as client:
+        statuses = []
+        for _ in range(3):  # at t = 0, 1, 2
+            statuses.append((await client.get("/livestreams")).status_code)
+            clock.advance(1)
+        clock.advance(1)
+        limited = await client.get("/livestreams")
+        clock.advance(5.5)
+        still = await client.get("/livestreams")
+        clock.advance(0.5)  # the first request leaves the window
+        freed = await client.get("/livestreams")
+        limited_again = await client.get("/livestreams")
+    assert statuses == [200, 200, 200]
+    assert limited.status_code == 429
+    assert limited.headers["retry-after"] == "6"
+    assert limited.json() == {
+        "success": False,
+        "error": {"code": 429, "message": "Too many requests"},
+    }
+    assert still.status_code == 429
+    assert still.headers["retry-after"] == "1"
+    assert freed.status_code == 200
+    assert limited_again.status_code == 429
+    assert limited_again.headers["retry-after"] == "1"
+    assert [r.status for r in fake.requests].count(429) == 3
+
+
+async def test_rate_limit_is_per_client_address(clock: FakeClock) -> None:
+    fake = FakeDyte(clock=clock, rate_limit=(1, 60.0))
+    async with in_process(fake) as client:
+        assert (await client.get("/livestreams")).status_code == 200
+        assert (await client.get("/livestreams")).status_code == 429
+    async with fake.serve() as base_url, httpx.AsyncClient(base_url=base_url) as client:
+        response = await client.get("/livestreams", headers={"authorization": basic_auth(fake)})
+    assert response.status_code == 200
+    assert fake.requests[-1].client == "127.0.0.1"
+
+
+async def test_rate_limit_off(clock: FakeClock) -> None:
+    fake = FakeDyte(clock=clock, rate_limit=None)
+    async with in_process(fake) as client:
+        for _ in range(50):
+            assert (await client.get("/presets")).status_code == 200
+
+
+async def test_internal_errors_are_500(fake: FakeDyte, monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(ctx: Any) -> Any:
+        raise RuntimeError("kaput")
+
+    routes = tuple(
+        _routes.Route(r.method, r.template, boom) if r.key == "GET /presets" else r
+        for r in _routes.ROUTES
+    )
+    monkeypatch.setattr(_routes, "ROUTES", routes)
+    async with in_process(fake) as client:
+        response = await client.get("/presets")
+    assert response.status_code == 500
+    assert "RuntimeError: kaput" in response.json()["error"]["message"]

@@ -1,0 +1,57 @@
+"""Type-checked only (mypy --strict), never run: the public API as users write it."""
+
+from __future__ import annotations
+
+from dyte_async import (
+    AsyncDyte,
+    AsyncPaginator,
+    ClientStats,
+    DyteError,
+    Livestream,
+    LivestreamDetails,
+    LivestreamSession,
+    LivestreamStatus,
+    Meeting,
+    Page,
+    Participant,
+    RateLimit,
+    RetryPolicy,
+)
+
+
+async def flow() -> None:
+    async with AsyncDyte(
+        org_id="o",
+        api_key="k",
+        timeout=30.0,
+        retry=RetryPolicy(max_retries=3),
+        rate_limit=RateLimit(100, 60.0),
+        max_concurrency=50,
+    ) as dyte:
+        meeting: Meeting = await dyte.meetings.create(title="t", live_stream_on_start=False)
+        ls: Livestream = await dyte.livestreams.start(meeting.id, name="x", timeout=5)
+        status: LivestreamStatus = ls.status
+        _ = status is LivestreamStatus.LIVE
+        active: Livestream = await dyte.livestreams.get_active(meeting.id)
+        message: str = await dyte.livestreams.stop(active.meeting_id or meeting.id)
+        pages: AsyncPaginator[Livestream] = dyte.livestreams.list(status="LIVE", per_page=10)
+        async for page in pages.pages():
+            first: Page[Livestream] = page
+            _ = first.total_count
+        everything: list[Livestream] = await pages.to_list(limit=5)
+        details: LivestreamDetails = await dyte.livestreams.get(ls.id)
+        session: LivestreamSession | None = details.session
+        participant: Participant = await dyte.participants.add(
+            meeting.id, preset_name="p", custom_participant_id="c"
+        )
+        token: str = await dyte.participants.refresh_token(meeting.id, participant.id)
+        stats: ClientStats = dyte.stats()
+        async with dyte.map(dyte.livestreams.stop, ["a", "b"], concurrency=2) as outcomes:
+            async for outcome in outcomes:
+                result: str | None = outcome.result
+                error: Exception | None = outcome.error
+        _ = (message, everything, session, token, stats, result, error)
+    try:
+        AsyncDyte.realtimekit("acc", "app", "tok", max_retries=0)
+    except DyteError:
+        pass
