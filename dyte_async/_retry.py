@@ -17,20 +17,28 @@ Three independent pieces, all pure (no I/O; time comes from an injected `Clock`)
     as delay-seconds (integer or decimal) or an HTTP-date, header names case-insensitive.
 
 `RetryBudget`
-    One token bucket per client, shared by every call, in the style of gRPC retry
-    throttling and botocore's retry quota. It starts full with `budget_floor` tokens
-    (10), which is also its capacity. Each first attempt deposits `budget_ratio` tokens
-    (0.2), time refills `budget_refill_per_second` tokens (1 per second), and each retry
-    must withdraw a whole token or is refused, so the call fails fast with its real error.
-    Over any span of ``T`` seconds in which ``A`` first attempts start, the client sends at
-    most::
+    One allowance per client, shared by every call, in the style of Finagle's retry
+    budget, gRPC retry throttling and botocore's retry quota. Each retry must take a whole
+    token or is refused, and the call fails fast with its real error. Tokens come from
+    two pools:
 
-        retries <= budget_floor + budget_ratio * A + budget_refill_per_second * T
+    - the *reserve*: starts full at `budget_floor` (10) and refills at
+      `budget_refill_per_second` (1 a second) up to the floor, so a quiet client always
+      has a few retries;
+    - the *earned* pool: each first attempt adds `budget_ratio` (0.2), and what is not
+      spent fades with time constant `budget_window` (10 s), so the budget follows the
+      recent traffic and a long healthy run cannot bank a retry storm for later.
 
-    retries, whatever happened before the span (the bucket never holds more than the
-    floor, so a long healthy period cannot bank a retry storm). Example, total outage,
-    100 calls at once, ``max_retries=3``: 100 first attempts, then 10 retries from the
-    full bucket and about one more per second of backoff: ~113 requests instead of 400.
+    Retries spend earned tokens first. Over a span of ``T`` seconds in which ``A`` first
+    attempts start, a client sends at most::
+
+        retries <= budget_floor + budget_refill_per_second * T + budget_ratio * (A + R)
+
+    where ``R`` counts the first attempts made before the span, each weighted by
+    ``exp(-age / budget_window)`` at its start (zero for a new client). Example, total
+    outage, 100 calls at once on a new client, ``max_retries=3``: 100 first attempts, 20
+    earned and 10 reserve tokens, about 2 more refilled during the backoff: ~131 requests
+    instead of 400. A batch of 1,000 calls hit by a blip may retry about 200 of them.
 """
 
 from __future__ import annotations
@@ -95,10 +103,12 @@ class RetryPolicy:
         budget_ratio: each first attempt adds this many retry tokens to the client's
             shared `RetryBudget` (so retries add at most this share of first attempts).
             ``None`` turns the budget off: every call may use all its retries.
-        budget_floor: the tokens the budget starts with and can hold at most (at least
-            one): the burst of retries allowed when everything fails at once.
-        budget_refill_per_second: tokens regained per second of time, up to the floor, so
-            a quiet client gets its retries back (the floor refills in 10 s by default).
+        budget_floor: the reserve of retry tokens: a new client starts with it, and it is
+            what a quiet client can always spend when everything fails at once.
+        budget_refill_per_second: reserve tokens regained per second, up to the floor (an
+            empty reserve is full again after 10 s by default).
+        budget_window: the time constant, in seconds, over which unspent earned tokens
+            fade, so the budget tracks roughly the last `budget_window` s of traffic.
 
     Raises:
         ConfigurationError: a value is out of range (negative, not finite, ...).
@@ -113,6 +123,7 @@ class RetryPolicy:
     budget_ratio: float | None = 0.2
     budget_floor: float = 10.0
     budget_refill_per_second: float = 1.0
+    budget_window: float = 10.0
 
     def __attrs_post_init__(self) -> None:
         _check(
@@ -147,6 +158,11 @@ class RetryPolicy:
         _check(
             _is_number(refill) and math.isfinite(refill) and refill >= 0,
             f"budget_refill_per_second must be a finite number >= 0, not {refill!r}",
+        )
+        window = self.budget_window
+        _check(
+            _is_number(window) and math.isfinite(window) and window > 0,
+            f"budget_window must be a finite number of seconds > 0, not {window!r}",
         )
 
     @classmethod
@@ -311,56 +327,65 @@ def parse_retry_after(
 
 
 class RetryBudget:
-    """The client-wide allowance of retries: a token bucket shared by every call.
+    """The client-wide allowance of retries, shared by every call.
 
-    Not thread-safe; one client lives on one event loop. Without a budget
-    (``policy.budget_ratio is None``) every method succeeds and `tokens` is infinite.
+    See the module docstring for the two pools and the bound they give. Not thread-safe;
+    one client lives on one event loop. Without a budget (``policy.budget_ratio is None``)
+    every retry is allowed and `tokens` is infinite.
 
     Args:
-        policy: supplies `budget_ratio`, `budget_floor` and `budget_refill_per_second`.
-        clock: reads time for the refill.
+        policy: supplies `budget_ratio`, `budget_floor`, `budget_refill_per_second` and
+            `budget_window`.
+        clock: reads time for the refill and the fading.
     """
 
-    __slots__ = ("_capacity", "_clock", "_ratio", "_refill", "_tokens", "_updated")
+    __slots__ = ("_clock", "_earned", "_policy", "_reserve", "_updated")
 
     def __init__(self, policy: RetryPolicy, clock: Clock) -> None:
+        self._policy = policy
         self._clock = clock
-        self._ratio = policy.budget_ratio
-        # Never below one token, so that a zero floor still lets the earned share through.
-        self._capacity = max(policy.budget_floor, 1.0)
-        self._refill = policy.budget_refill_per_second
-        self._tokens = policy.budget_floor
+        self._reserve = policy.budget_floor
+        self._earned = 0.0
         self._updated = clock.now()
 
     def _catch_up(self) -> None:
         now = self._clock.now()
         elapsed = now - self._updated
-        if elapsed > 0:
-            self._updated = now
-            if self._tokens < self._capacity:
-                self._tokens = min(self._capacity, self._tokens + elapsed * self._refill)
+        if elapsed <= 0:
+            return
+        self._updated = now
+        policy = self._policy
+        if self._reserve < policy.budget_floor:
+            self._reserve = min(
+                policy.budget_floor, self._reserve + elapsed * policy.budget_refill_per_second
+            )
+        if self._earned:
+            self._earned *= math.exp(-elapsed / policy.budget_window)
 
     def record_attempt(self) -> None:
-        """Note a first attempt (not a retry): deposits `budget_ratio` tokens, up to the floor."""
-        if self._ratio is None:
+        """Note a first attempt (not a retry): earns `budget_ratio` tokens."""
+        if self._policy.budget_ratio is None:
             return
         self._catch_up()
-        self._tokens = min(self._capacity, self._tokens + self._ratio)
+        self._earned += self._policy.budget_ratio
 
     def try_acquire(self) -> bool:
         """Ask for one retry.
 
         Returns:
-            True, with one token withdrawn, when the budget allows a retry; False when it
-            is spent, and the caller should fail at once with the error it has.
+            True, with one token taken (earned ones first), when the budget allows a
+            retry; False when it is spent, and the caller should fail at once with the
+            error it has.
         """
-        if self._ratio is None:
+        if self._policy.budget_ratio is None:
             return True
         self._catch_up()
-        if self._tokens >= 1.0:
-            self._tokens -= 1.0
-            return True
-        return False
+        if self._earned + self._reserve < 1.0:
+            return False
+        from_earned = min(self._earned, 1.0)
+        self._earned -= from_earned
+        self._reserve -= 1.0 - from_earned
+        return True
 
     def record_success(self) -> None:
         """Note a call that succeeded. Deliberately a no-op.
@@ -374,10 +399,10 @@ class RetryBudget:
     @property
     def tokens(self) -> float:
         """Retries currently affordable (``math.inf`` without a budget)."""
-        if self._ratio is None:
+        if self._policy.budget_ratio is None:
             return math.inf
         self._catch_up()
-        return self._tokens
+        return self._reserve + self._earned
 
     def __repr__(self) -> str:
-        return f"RetryBudget(tokens={self.tokens:.2f}, capacity={self._capacity:g})"
+        return f"RetryBudget(tokens={self.tokens:.2f})"

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
-from email.utils import format_datetime
 from datetime import datetime, timezone
+from email.utils import format_datetime
 from typing import Any
 
 import attrs
@@ -36,6 +36,8 @@ def test_defaults_match_the_documented_policy() -> None:
     assert policy.max_retry_after == 60.0
     assert policy.retry_statuses == RETRYABLE_STATUSES == {408, 429, 500, 502, 503, 504}
     assert policy.budget_enabled
+    assert (policy.budget_ratio, policy.budget_floor) == (0.2, 10.0)
+    assert (policy.budget_refill_per_second, policy.budget_window) == (1.0, 10.0)
 
 
 def test_backoff_doubles_from_half_a_second_to_the_cap() -> None:
@@ -121,7 +123,7 @@ def test_without_budget_turns_the_budget_off() -> None:
 
 
 def test_retry_statuses_accept_any_iterable() -> None:
-    policy = RetryPolicy(retry_statuses=[503, 429])  # type: ignore[arg-type]
+    policy = RetryPolicy(retry_statuses=[503, 429])
     assert policy.retry_statuses == frozenset({429, 503})
     assert policy.should_retry_status(503)
     assert not policy.should_retry_status(500)
@@ -151,6 +153,8 @@ def test_policy_is_frozen() -> None:
         {"budget_floor": -1.0},
         {"budget_refill_per_second": -1.0},
         {"budget_refill_per_second": math.nan},
+        {"budget_window": 0.0},
+        {"budget_window": math.inf},
     ],
 )
 def test_policy_rejects_bad_values(kwargs: dict[str, Any]) -> None:
@@ -267,9 +271,8 @@ def test_budget_caps_a_total_outage_of_100_calls_well_under_150_requests() -> No
     clock = FakeClock()
     budget = RetryBudget(RetryPolicy(max_retries=3), clock)
     requests = simulate_outage(budget, clock, calls=100, max_retries=3)
-    # 100 first attempts + 10 from the full bucket + ~1 per second of backoff (0.5+1+2 s).
-    assert requests < 120
-    assert requests >= 110
+    # 100 first attempts + 10 reserve + ~19 earned (faded a little) + ~3 refilled in 3.5 s.
+    assert 125 <= requests <= 135
 
 
 def test_budget_caps_a_sequential_outage() -> None:
@@ -283,20 +286,30 @@ def test_budget_caps_a_sequential_outage() -> None:
             if not budget.try_acquire():
                 break
             requests += 1
-    # floor 10 + 20 % of 100 first attempts = 30 retries at most (the very first deposit
-    # lands in a full bucket, so 29 in fact).
-    assert 128 <= requests <= 130
+    # floor 10 + 20 % of 100 first attempts = 30 retries at most.
+    assert 129 <= requests <= 130
 
 
-def test_budget_bound_holds_after_a_long_healthy_period() -> None:
+def test_budget_scales_with_a_large_batch() -> None:
+    clock = FakeClock()
+    budget = RetryBudget(RetryPolicy(max_retries=1), clock)
+    requests = simulate_outage(budget, clock, calls=1000, max_retries=1)
+    # 20 % of 1,000 first attempts (faded for the 0.5 s backoff) plus the reserve.
+    assert 1195 <= requests <= 1210
+
+
+def test_budget_earned_tokens_fade_so_history_is_not_banked() -> None:
     clock = FakeClock()
     budget = RetryBudget(RetryPolicy(max_retries=3), clock)
     for _ in range(100_000):
         budget.record_attempt()
         budget.record_success()
+    assert budget.tokens == pytest.approx(20_010)
+    clock.advance(10.0)
+    assert budget.tokens == pytest.approx(10 + 20_000 / math.e)
     clock.advance(3600)
-    assert budget.tokens == 10.0  # nothing banked beyond the floor
-    assert simulate_outage(budget, clock, calls=100, max_retries=3) < 120
+    assert budget.tokens == pytest.approx(10.0)
+    assert simulate_outage(budget, clock, calls=100, max_retries=3) < 150
 
 
 def test_budget_sustains_retries_for_a_share_of_first_attempts() -> None:
@@ -308,7 +321,18 @@ def test_budget_sustains_retries_for_a_share_of_first_attempts() -> None:
     assert granted == pytest.approx(200, abs=1)
 
 
-def test_budget_refills_over_time() -> None:
+def test_budget_spends_earned_tokens_before_the_reserve() -> None:
+    clock = FakeClock()
+    budget = RetryBudget(RetryPolicy(), clock)
+    for _ in range(10):
+        budget.record_attempt()  # 2 earned
+    assert budget.try_acquire()
+    assert budget.try_acquire()
+    clock.advance(100.0)  # nothing left to fade; the reserve is untouched
+    assert budget.tokens == pytest.approx(10.0)
+
+
+def test_budget_reserve_refills_over_time() -> None:
     clock = FakeClock()
     budget = RetryBudget(RetryPolicy(), clock)
     while budget.try_acquire():
@@ -336,8 +360,9 @@ def test_disabled_budget_allows_every_retry() -> None:
     clock = FakeClock()
     budget = RetryBudget(RetryPolicy(max_retries=3, budget_ratio=None), clock)
     assert budget.tokens == math.inf
+    budget.record_attempt()
     assert simulate_outage(budget, clock, calls=100, max_retries=3) == 400
 
 
 def test_budget_repr_shows_tokens() -> None:
-    assert repr(RetryBudget(RetryPolicy(), FakeClock())) == "RetryBudget(tokens=10.00, capacity=10)"
+    assert repr(RetryBudget(RetryPolicy(), FakeClock())) == "RetryBudget(tokens=10.00)"
