@@ -18,11 +18,14 @@ from dyte_async._fanout import FanOut
 from dyte_async._pipeline import ClientStats, Pipeline, logger
 from dyte_async._ratelimit import RateLimit, make_limiter
 from dyte_async._retry import RetryPolicy
+from dyte_async._transport import HTTP_BACKENDS, HttpBackend, build_transport
 from dyte_async._version import __version__
 from dyte_async.errors import ClientClosedError, ConfigurationError
+from dyte_async.resources.active_sessions import ActiveSessions
 from dyte_async.resources.livestreams import Livestreams
 from dyte_async.resources.meetings import Meetings
 from dyte_async.resources.participants import Participants
+from dyte_async.resources.presets import Presets
 
 __all__ = ["DEFAULT_BASE_URL", "AsyncDyte"]
 
@@ -65,6 +68,10 @@ class AsyncDyte:
         max_concurrency: requests in flight at once; the rest queue in the client.
         http_client: an `httpx.AsyncClient` to use (never closed by us; no TLS/URL check).
         transport: an httpx async transport for the client we build (e.g. a fake).
+        http_backend: the transport of the client we build: "aiohttp" (asyncio only, needs
+            the `aiohttp` extra), "httpcore" (httpx's own, with a watchdog), or "auto":
+            aiohttp on asyncio when installed, else httpcore. `transport=` and
+            `http_client=` win over it.
         allow_insecure_http: allow `http://` to a host other than loopback.
         clock: a `Clock` (tests pass `dyte_async.testing.FakeClock`).
         headers: extra headers sent with every request.
@@ -87,6 +94,7 @@ class AsyncDyte:
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         http_client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        http_backend: HttpBackend = "auto",
         allow_insecure_http: bool = False,
         clock: Clock | None = None,
         headers: Mapping[str, str] | None = None,
@@ -132,6 +140,11 @@ class AsyncDyte:
         self._max_concurrency = max_concurrency
         self._connect_timeout = connect_timeout
         self._transport = transport
+        if http_backend not in HTTP_BACKENDS:
+            raise ConfigurationError(
+                f"http_backend must be 'auto', 'aiohttp' or 'httpcore', got {http_backend!r}"
+            )
+        self._http_backend: HttpBackend = http_backend
         self._user_http = http_client
         self._http: httpx.AsyncClient | None = http_client
         self._closed = False
@@ -153,6 +166,8 @@ class AsyncDyte:
         self.livestreams = Livestreams(self._pipeline)
         self.meetings = Meetings(self._pipeline)
         self.participants = Participants(self._pipeline)
+        self.presets = Presets(self._pipeline)
+        self.active_sessions = ActiveSessions(self._pipeline)
 
     @classmethod
     def realtimekit(cls, account_id: str, app_id: str, api_token: str, **options: Any) -> AsyncDyte:
@@ -192,14 +207,17 @@ class AsyncDyte:
         return self._http
 
     def _build_http(self) -> httpx.AsyncClient:
+        # Runs at first use, inside the event loop: the backend can be chosen for it.
         n = self._max_concurrency
+        limits = httpx.Limits(max_connections=n, max_keepalive_connections=n, keepalive_expiry=30.0)
+        transport = self._transport
+        if transport is None:
+            transport = build_transport(self._http_backend, limits)
         return httpx.AsyncClient(
             base_url=self.base_url,
             headers=self._headers,
-            transport=self._transport,
-            limits=httpx.Limits(
-                max_connections=n, max_keepalive_connections=n, keepalive_expiry=30.0
-            ),
+            transport=transport,
+            limits=limits,
             timeout=httpx.Timeout(DEFAULT_TIMEOUT, connect=self._connect_timeout),
             follow_redirects=False,
         )

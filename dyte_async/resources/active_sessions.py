@@ -1,0 +1,247 @@
+"""`dyte.active_sessions`: the running session of a meeting, and moderating it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Final
+
+from cattrs.gen import make_dict_structure_fn
+
+from dyte_async._convert import converter, structure
+from dyte_async.errors import InvalidArgumentError, ResponseDecodeError
+from dyte_async.models_presets import (
+    ActiveSession,
+    ActiveSessionStatus,
+    ModerationResult,
+    SessionParticipant,
+)
+from dyte_async.resources._base import Resource, _int_or_none, segment
+
+__all__ = ["ActiveSessions"]
+
+# Placeholders the API sends for "no time" (the spec's own example has `ended_at: 'null'`).
+_NO_TIME: Final = frozenset({"", "null", "none"})
+_TIME_FIELDS: Final = ("started_at", "ended_at", "created_at", "updated_at")
+
+
+def _status_hook(value: Any, _: Any) -> ActiveSessionStatus:
+    if not isinstance(value, str):
+        raise TypeError(f"not a session status: {value!r}")
+    return ActiveSessionStatus(value)
+
+
+def _active_session_hook() -> Callable[[Any, Any], ActiveSession]:
+    # Built at first use, when this hook is registered: breakout rooms decode through it too.
+    generated: list[Callable[[Mapping[str, Any], Any], ActiveSession]] = []
+
+    def structure_active_session(value: Any, cls: Any) -> ActiveSession:
+        if not isinstance(value, Mapping):
+            raise ResponseDecodeError(
+                f"expected a JSON object for ActiveSession, got {type(value).__name__}"
+            )
+        if not generated:
+            generated.append(make_dict_structure_fn(ActiveSession, converter))
+        data = dict(value)
+        for key in _TIME_FIELDS:
+            raw = data.get(key)
+            if isinstance(raw, str) and raw.strip().lower() in _NO_TIME:
+                data[key] = None
+        if data.get("breakout_rooms") is None:
+            data.pop("breakout_rooms", None)
+        return generated[0](data, cls)
+
+    return structure_active_session
+
+
+converter.register_structure_hook(ActiveSessionStatus, _status_hook)
+converter.register_structure_hook(ActiveSession, _active_session_hook())
+
+
+def _moderation(data: Any, count_key: str | None = None) -> ModerationResult:
+    """A `ModerationResult` from `{action, participants[]}` or `{action, <count_key>}`."""
+    if data is None:
+        return ModerationResult()
+    if not isinstance(data, Mapping):
+        raise ResponseDecodeError(f"expected a JSON object, got {type(data).__name__}")
+    action = data.get("action")
+    items = data.get("participants")
+    if items is None:
+        participants: tuple[SessionParticipant, ...] = ()
+    elif isinstance(items, list):
+        participants = tuple(structure(item, SessionParticipant) for item in items)
+    else:
+        raise ResponseDecodeError("expected a list under 'participants'")
+    count = _int_or_none(data.get(count_key)) if count_key else None
+    if count is None and items is not None:
+        count = len(participants)
+    return ModerationResult(
+        action=action if isinstance(action, str) else None,
+        participants=participants,
+        count=count,
+    )
+
+
+def _ids(value: Iterable[str], label: str) -> list[str]:
+    if isinstance(value, (str, bytes)):
+        raise InvalidArgumentError(f"{label} must be a list of ids, not one string")
+    try:
+        ids: list[object] = list(value)
+    except TypeError:
+        raise InvalidArgumentError(f"{label} must be a list of ids") from None
+    for item in ids:
+        if not isinstance(item, str) or not item.strip():
+            raise InvalidArgumentError(f"{label} must hold non-empty id strings, got {item!r}")
+    return [str(item) for item in dict.fromkeys(ids)]
+
+
+def _targets(
+    participant_ids: Iterable[str], custom_participant_ids: Iterable[str]
+) -> dict[str, Any]:
+    ids = _ids(participant_ids, "participant_ids")
+    custom_ids = _ids(custom_participant_ids, "custom_participant_ids")
+    if not ids and not custom_ids:
+        raise InvalidArgumentError(
+            "name the participants: pass participant_ids or custom_participant_ids"
+        )
+    body: dict[str, Any] = {}
+    if ids:
+        body["participant_ids"] = ids
+    if custom_ids:
+        body["custom_participant_ids"] = custom_ids
+    return body
+
+
+class ActiveSessions(Resource):
+    """Active session endpoints (`dyte.active_sessions`). Every method takes a per-call `timeout=`.
+
+    Kicks and mutes are retried like reads (their effect does not add up), so after a
+    retry a kick may answer `NotFoundError` for participants its first attempt removed.
+    """
+
+    async def get(self, meeting_id: str, *, timeout: float | None = None) -> ActiveSession:
+        """The meeting's running session (`GET /meetings/{meeting_id}/active-session`).
+
+        Args:
+            meeting_id: the meeting.
+            timeout: seconds for the whole call.
+
+        Returns:
+            The `ActiveSession` (`live_participants`, `minutes_consumed`, ...).
+
+        Raises:
+            NotFoundError: the meeting has no session running.
+        """
+        envelope = await self._pipeline.send("GET", self._path(meeting_id), timeout=timeout)
+        return structure(envelope.data, ActiveSession)
+
+    async def kick(
+        self,
+        meeting_id: str,
+        *,
+        participant_ids: Iterable[str] = (),
+        custom_participant_ids: Iterable[str] = (),
+        timeout: float | None = None,
+    ) -> ModerationResult:
+        """Remove participants from the session (`POST .../active-session/kick`).
+
+        Args:
+            meeting_id: the meeting.
+            participant_ids: participant ids (as `participants.add` returned).
+            custom_participant_ids: your own ids, as given to `participants.add`.
+            timeout: seconds for the whole call.
+
+        Returns:
+            A `ModerationResult` naming the participants removed.
+
+        Raises:
+            InvalidArgumentError: neither list names anyone, or an id is not a non-empty
+                string (nothing sent).
+            NotFoundError: no such participant in the session, or no session running.
+        """
+        body = _targets(participant_ids, custom_participant_ids)
+        envelope = await self._pipeline.send(
+            "POST", f"{self._path(meeting_id)}/kick", json=body, timeout=timeout
+        )
+        return _moderation(envelope.data)
+
+    async def kick_all(self, meeting_id: str, *, timeout: float | None = None) -> ModerationResult:
+        """Remove everyone from the session (`POST .../active-session/kick-all`).
+
+        Args:
+            meeting_id: the meeting.
+            timeout: seconds for the whole call.
+
+        Returns:
+            A `ModerationResult`; `count` is the server's `kicked_participants_count`.
+
+        Raises:
+            NotFoundError: no session running.
+        """
+        envelope = await self._pipeline.send(
+            "POST", f"{self._path(meeting_id)}/kick-all", timeout=timeout
+        )
+        return _moderation(envelope.data, "kicked_participants_count")
+
+    async def mute(
+        self,
+        meeting_id: str,
+        *,
+        participant_ids: Iterable[str] = (),
+        custom_participant_ids: Iterable[str] = (),
+        timeout: float | None = None,
+    ) -> ModerationResult:
+        """Mute participants of the session (`POST .../active-session/mute`).
+
+        Args:
+            meeting_id: the meeting.
+            participant_ids: participant ids.
+            custom_participant_ids: your own ids, as given to `participants.add`.
+            timeout: seconds for the whole call.
+
+        Returns:
+            A `ModerationResult` naming the participants muted.
+
+        Raises:
+            InvalidArgumentError: neither list names anyone, or an id is not a non-empty
+                string (nothing sent).
+            NotFoundError: no such participant in the session, or no session running.
+        """
+        body = _targets(participant_ids, custom_participant_ids)
+        envelope = await self._pipeline.send(
+            "POST", f"{self._path(meeting_id)}/mute", json=body, timeout=timeout
+        )
+        return _moderation(envelope.data)
+
+    async def mute_all(
+        self,
+        meeting_id: str,
+        *,
+        allow_unmute: bool | None = None,
+        timeout: float | None = None,
+    ) -> ModerationResult:
+        """Mute everyone in the session (`POST .../active-session/mute-all`).
+
+        Args:
+            meeting_id: the meeting.
+            allow_unmute: False: participants cannot unmute themselves afterwards; True:
+                they can; None: not sent (the server's default).
+            timeout: seconds for the whole call.
+
+        Returns:
+            A `ModerationResult`; `count` is the server's `muted_participants_count`.
+
+        Raises:
+            InvalidArgumentError: `allow_unmute` is not a bool or None (nothing sent).
+            NotFoundError: no session running.
+        """
+        if allow_unmute is not None and not isinstance(allow_unmute, bool):
+            raise InvalidArgumentError(f"allow_unmute must be a bool, got {allow_unmute!r}")
+        body = {} if allow_unmute is None else {"allow_unmute": allow_unmute}
+        envelope = await self._pipeline.send(
+            "POST", f"{self._path(meeting_id)}/mute-all", json=body, timeout=timeout
+        )
+        return _moderation(envelope.data, "muted_participants_count")
+
+    @staticmethod
+    def _path(meeting_id: str) -> str:
+        return f"/meetings/{segment(meeting_id, 'meeting_id')}/active-session"
