@@ -1,0 +1,265 @@
+"""The command line through its real entry point (`python -m dyte_async`, a subprocess).
+
+The commands that talk to an API run against a FakeDyte served by this test process on
+127.0.0.1, so the test can look at what the fake received. Each Python start costs about
+0.3 s: one invocation checks as much as it can.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import anyio
+import attrs
+import pytest
+
+from dyte_async.testing import FakeDyte
+
+START = "POST /meetings/{meeting_id}/livestreams"
+STREAM_KEY = re.compile(r"sk_[A-Za-z0-9_]+")
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    # The CLI runs its own event loop in its own process; the backend of the test process
+    # only serves the fake (both backends of that are covered in tests/fake).
+    return "asyncio"
+
+
+@attrs.frozen
+class Ran:
+    code: int
+    out: str
+    err: str
+
+    def records(self) -> list[Any]:
+        """Every stdout line, parsed as JSON (fails on a line that is not)."""
+        return [json.loads(line) for line in self.out.splitlines()]
+
+    def summary(self) -> dict[str, Any]:
+        """The JSON summary the fan-out commands print last on stderr."""
+        last = self.err.strip().splitlines()[-1]
+        summary: dict[str, Any] = json.loads(last)["summary"]
+        return summary
+
+
+def cli_env(fake: FakeDyte | None = None, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DYTE_")}
+    if fake is not None:
+        env.update(DYTE_ORG_ID=fake.org_id, DYTE_API_KEY=fake.api_key)
+    env.update(extra)
+    return env
+
+
+async def run_cli(*args: str, env: Mapping[str, str], stdin: str | None = None) -> Ran:
+    with anyio.fail_after(30):
+        done = await anyio.run_process(
+            [sys.executable, "-m", "dyte_async", *args],
+            input=None if stdin is None else stdin.encode(),
+            env=env,
+            check=False,
+        )
+    return Ran(done.returncode, done.stdout.decode(), done.stderr.decode())
+
+
+def run_cli_sync(*args: str, env: Mapping[str, str]) -> Ran:
+    done = subprocess.run(
+        [sys.executable, "-m", "dyte_async", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    return Ran(done.returncode, done.stdout, done.stderr)
+
+
+# -- demo ------------------------------------------------------------------------------
+
+
+def test_demo_runs_the_whole_flow_on_the_embedded_fake() -> None:
+    ran = run_cli_sync("demo", env=cli_env())  # no credentials in the environment
+    assert ran.code == 0, ran.err
+    lines = ran.out.splitlines()
+    assert all(re.match(r"\d\d:\d\d:\d\d\.\d{3} +\+\d+\.\d\ds  \S", line) for line in lines)
+    text = "\n".join(line.split("s  ", 1)[1] for line in lines)
+    for step in ("created meeting", "added participant", "started livestream", "stopped:"):
+        assert step in text
+    statuses = re.findall(r"^status (\w+)$", text, re.MULTILINE)
+    assert statuses[-1] == "LIVE"
+    assert len(statuses) == len(set(statuses)) >= 2  # one line per transition
+    assert re.search(r"^LIVE: playback URL https://\S+\.m3u8$", text, re.MULTILINE)
+    assert "stream key <redacted>" in text
+    assert "join token <redacted>" in text
+    assert not STREAM_KEY.search(ran.out)
+    assert "is IDLE" in text
+
+
+def test_demo_fans_out_over_many_meetings_in_json() -> None:
+    ran = run_cli_sync(
+        "demo", "--meetings", "25", "--json", "--go-live-after", "0.3", env=cli_env()
+    )
+    assert ran.code == 0, ran.err
+    steps = ran.records()
+    assert all({"at", "t", "step"} <= set(step) for step in steps)
+    assert [s["t"] for s in steps] == sorted(s["t"] for s in steps)
+    live = [s for s in steps if s["step"].startswith("LIVE ")]
+    assert len(live) == 25
+    assert len({s["meeting_id"] for s in live}) == 25
+    assert all(s["playback_url"].startswith("https://") for s in live)
+    assert steps[-1]["stopped"] == 25
+
+
+def test_the_console_script_is_installed() -> None:
+    script = Path(sys.executable).parent / "dyte-async"
+    if not script.exists():
+        pytest.skip("console script not installed in this environment")
+    done = subprocess.run(
+        [str(script), "--help"], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert done.returncode == 0
+    for command in ("demo", "livestreams", "meetings"):
+        assert command in done.stdout
+
+
+# -- against a served fake -------------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_commands_against_a_fake_over_a_socket() -> None:
+    fake = FakeDyte(go_live_after=0.2, offline_after=0.1)
+    async with fake.serve() as base_url:
+        env = cli_env(fake)
+        url = ("--base-url", base_url)
+
+        ran = await run_cli(
+            "meetings", "create", "--title", "CLI town hall", "--json", *url, env=env
+        )
+        assert ran.code == 0, ran.err
+        (meeting,) = ran.records()
+        mid = meeting["id"]
+        assert meeting["title"] == "CLI town hall"
+
+        ran = await run_cli("livestreams", "start", mid, "no-such-meeting", "--json", *url, env=env)
+        assert ran.code == 1
+        records = {r["meeting_id"]: r for r in ran.records()}
+        assert records[mid]["ok"] is True
+        assert records[mid]["result"]["meeting_id"] == mid
+        assert records[mid]["result"]["stream_key"] == "<redacted>"
+        assert records["no-such-meeting"]["ok"] is False
+        assert records["no-such-meeting"]["error"]["type"] == "NotFoundError"
+        assert records["no-such-meeting"]["error"]["status_code"] == 404
+        assert ran.summary() == {
+            "succeeded": 1,
+            "failed": 1,
+            "errors": {"NotFoundError": 1},
+            "seconds": ran.summary()["seconds"],
+        }
+        assert not STREAM_KEY.search(ran.out + ran.err)
+
+        # Plain text when stdout is not a terminal; the summary goes to stderr.
+        ran = await run_cli(
+            "livestreams", "wait", mid, "--poll-interval", "0.05", "--timeout", "20", *url, env=env
+        )
+        assert ran.code == 0, ran.err
+        assert re.fullmatch(rf"{mid}: LIVE livestream \S+ https://\S+\n", ran.out)
+        assert ran.err.startswith("wait: 1 succeeded, 0 failed")
+
+        active = fake.active_livestream(mid)
+        assert active is not None
+        ran = await run_cli("livestreams", "status", mid, "--json", "--show-secrets", *url, env=env)
+        assert ran.code == 0, ran.err
+        (record,) = ran.records()
+        assert record["result"]["status"] == "LIVE"
+        assert record["result"]["stream_key"] == active["stream_key"]
+
+        # Global options before the command work too.
+        ran = await run_cli("--json", *url, "livestreams", "list", "--status", "live", env=env)
+        assert ran.code == 0, ran.err
+        (listed,) = ran.records()
+        assert listed["id"] == active["id"]
+        assert listed["stream_key"] == "<redacted>"
+
+        # The base URL may also come from the environment.
+        env_url = {**env, "DYTE_BASE_URL": base_url}
+        ran = await run_cli("meetings", "list", "--search", "CLI", "--limit", "1", env=env_url)
+        assert ran.code == 0, ran.err
+        assert ran.out.split() == [mid, "ACTIVE", "CLI", "town", "hall", meeting["created_at"]]
+        assert ran.err.strip() == "meetings: 1"
+
+        ran = await run_cli("livestreams", "stop", "--from-file", "-", *url, env=env, stdin=mid)
+        assert ran.code == 0, ran.err
+        assert ran.out == f"{mid}: Stopped live stream successfully\n"
+        assert fake.active_livestream(mid) is None
+    assert {r.client for r in fake.requests} == {"127.0.0.1"}
+
+
+@pytest.mark.anyio
+async def test_five_hundred_meeting_ids_from_a_file(tmp_path: Path) -> None:
+    fake = FakeDyte(rate_limit=None, go_live_after=None)
+    known = [fake.add_meeting(title=f"m{i}")["id"] for i in range(495)]
+    unknown = [f"unknown-{i}" for i in range(5)]
+    lines = ["meeting_id,title", "# five unknown ids are mixed in"]
+    lines += [f"{mid},title {i}" for i, mid in enumerate(known[:250] + unknown + known[250:])]
+    lines += ["", known[0]]  # a blank line and a repeat: started once
+    ids_file = tmp_path / "meetings.csv"
+    ids_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    async with fake.serve() as base_url:
+        ran = await run_cli(
+            "livestreams",
+            "start",
+            "--from-file",
+            str(ids_file),
+            "--json",
+            "--concurrency",
+            "50",
+            "--base-url",
+            base_url,
+            env=cli_env(fake),
+        )
+    assert ran.code == 1
+    records = ran.records()
+    assert len(records) == 500
+    assert {r["meeting_id"] for r in records} == set(known) | set(unknown)
+    failed = {r["meeting_id"] for r in records if not r["ok"]}
+    assert failed == set(unknown)
+    assert {r["error"]["type"] for r in records if not r["ok"]} == {"NotFoundError"}
+    assert all(r["result"]["stream_key"] == "<redacted>" for r in records if r["ok"])
+    assert not STREAM_KEY.search(ran.out + ran.err)
+    summary = ran.summary()
+    assert (summary["succeeded"], summary["failed"]) == (495, 5)
+    assert summary["errors"] == {"NotFoundError": 5}
+    assert fake.count(START) == 500
+    assert all(fake.active_livestream(mid) is not None for mid in known)
+
+
+@pytest.mark.anyio
+async def test_failures_and_configuration_errors_set_the_exit_status() -> None:
+    fake = FakeDyte()
+    async with fake.serve() as base_url:
+        ran = await run_cli(
+            "meetings", "list", "--base-url", base_url, env=cli_env(fake, DYTE_API_KEY="wrong-key")
+        )
+        assert ran.code == 1
+        assert "AuthenticationError" in ran.err
+        assert "wrong-key" not in ran.out + ran.err
+
+        ran = await run_cli("meetings", "list", "--base-url", base_url, env=cli_env())
+        assert ran.code == 2
+        assert "DYTE_ORG_ID" in ran.err
+        assert "DYTE_API_KEY" in ran.err
+    assert fake.count() == 1  # the call without credentials never left the process
+
+    # --fake needs no credentials; unknown meetings just fail, each on its own.
+    ran = await run_cli("livestreams", "start", "--fake", "a", "b", "--json", env=cli_env())
+    assert ran.code == 1
+    assert [r["error"]["type"] for r in ran.records()] == ["NotFoundError"] * 2
+    assert ran.summary()["errors"] == {"NotFoundError": 2}

@@ -1,0 +1,144 @@
+"""`dyte_async._cli.main` in-process: usage and configuration errors exit 2, `--fake` runs."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from dyte_async._cli import main
+
+
+@pytest.fixture(autouse=True)
+def no_dyte_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("DYTE_ORG_ID", "DYTE_API_KEY", "DYTE_BASE_URL", "DYTE_LOG"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        pytest.param([], id="no-command"),
+        pytest.param(["bogus"], id="unknown-command"),
+        pytest.param(["livestreams"], id="no-action"),
+        pytest.param(["livestreams", "start", "m1", "--concurrency", "0"], id="concurrency-0"),
+        pytest.param(["livestreams", "start", "m1", "--timeout", "-1"], id="negative-timeout"),
+        pytest.param(["livestreams", "wait", "m1", "--timeout", "soon"], id="timeout-not-number"),
+        pytest.param(["livestreams", "list", "--status", "SLEEPING"], id="unknown-status"),
+        pytest.param(["meetings", "list", "--limit", "0"], id="limit-0"),
+        pytest.param(["meetings", "create"], id="create-without-title"),
+        pytest.param(["demo", "--meetings", "0"], id="demo-no-meetings"),
+        pytest.param(["demo", "--go-live-after", "-1"], id="demo-negative-delay"),
+    ],
+)
+def test_bad_usage_exits_2_with_a_message(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "usage: dyte-async" in captured.err
+
+
+def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["livestreams", "start", "--help"]) == 0
+    out = capsys.readouterr().out
+    for option in ("--from-file", "--concurrency", "--timeout", "--json", "--show-secrets"):
+        assert option in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["livestreams", "start"], "no meeting ids"),
+        (["livestreams", "stop", "--from-file", "/no/such/file.txt"], "cannot read"),
+        (["livestreams", "start", "m1", "--name", "not a name"], "livestream name"),
+        (["--fake", "--base-url", "http://127.0.0.1:1/v2", "meetings", "list"], "do not go"),
+        (["--base-url", "http://127.0.0.1:1/v2", "demo"], "embedded fake"),
+        (["meetings", "list"], "DYTE_ORG_ID and DYTE_API_KEY"),
+    ],
+)
+def test_configuration_errors_exit_2_before_anything_is_sent(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("dyte-async: ")
+    assert message in captured.err
+
+
+def test_credentials_are_never_sent_in_clear_text_to_a_remote_host(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DYTE_ORG_ID", "org")
+    monkeypatch.setenv("DYTE_API_KEY", "secret-key")
+    assert main(["meetings", "list", "--base-url", "http://dyte.example/v2"]) == 2
+    err = capsys.readouterr().err
+    assert "clear text" in err
+    assert "secret-key" not in err
+
+
+def test_an_empty_ids_file_is_bad_usage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ids = tmp_path / "ids.txt"
+    ids.write_text("meeting_id\n# nothing yet\n\n", encoding="utf-8")
+    assert main(["livestreams", "status", "--from-file", str(ids), "--fake"]) == 2
+    assert "no meeting ids" in capsys.readouterr().err
+
+
+def test_fake_meetings_create_and_list_need_no_credentials(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["meetings", "create", "--fake", "--title", "Town hall", "--json"]) == 0
+    (line,) = capsys.readouterr().out.splitlines()
+    meeting = json.loads(line)
+    assert meeting["title"] == "Town hall"
+    assert meeting["live_stream_on_start"] is False
+    # Every --fake run has its own, empty fake.
+    assert main(["meetings", "list", "--fake"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == "meetings: 0\n"
+
+
+def test_fake_status_of_unknown_meetings_fails_each_once(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["livestreams", "status", "--fake", "a", "b", "a"]) == 1
+    captured = capsys.readouterr()
+    lines = sorted(captured.out.splitlines())
+    assert len(lines) == 2  # "a" given twice, asked once
+    assert lines[0].startswith("a: FAILED NotFoundError: 404")
+    assert lines[1].startswith("b: FAILED NotFoundError: 404")
+    assert captured.err.startswith("status: 0 succeeded, 2 failed (2 NotFoundError) in ")
+
+
+def test_a_livestream_list_of_the_empty_fake(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["livestreams", "list", "--fake", "--status", "live", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == ""
+
+
+def test_wait_times_out_on_every_meeting_at_once(capsys: pytest.CaptureFixture[str]) -> None:
+    ids = [f"m{i}" for i in range(30)]
+    argv = ["livestreams", "wait", "--fake", "--timeout", "0.3", "--poll-interval", "0.1", *ids]
+    started = time.monotonic()
+    assert main([*argv, "--json"]) == 1
+    elapsed = time.monotonic() - started
+    captured = capsys.readouterr()
+    records = [json.loads(line) for line in captured.out.splitlines()]
+    assert sorted(r["meeting_id"] for r in records) == sorted(ids)
+    assert {r["error"]["type"] for r in records} == {"WaitTimeoutError"}
+    assert json.loads(captured.err)["summary"]["errors"] == {"WaitTimeoutError": 30}
+    # All 30 waits ran side by side (one after another would take 9 s).
+    assert elapsed < 5
+
+
+def test_the_demo_runs_in_process(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--fake", "demo", "--meetings", "3", "--go-live-after", "0", "--json"]) == 0
+    steps = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert sum(step["step"].startswith("LIVE ") for step in steps) == 3
+    assert steps[-1]["stopped"] == 3
