@@ -297,10 +297,12 @@ def _check_base_url(url: str, *, allow_insecure_http: bool) -> str:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError) as exc:
         raise ConfigurationError(f"invalid base_url: {exc}") from None
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise ConfigurationError(f"base_url must be an http(s) URL with a host, got {url!r}")
     if parsed.userinfo:
         raise ConfigurationError("base_url must not carry credentials")
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ConfigurationError(
+            f"base_url must be an http(s) URL with a host, got {parsed.scheme}://{parsed.host}"
+        )
     if parsed.scheme == "http" and not allow_insecure_http and not _is_loopback(parsed.host):
         raise ConfigurationError(
             f"refusing to send credentials in clear text to {parsed.host}: use https, "

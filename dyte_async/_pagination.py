@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import aclosing
 from typing import Generic, TypeVar
 
 from dyte_async.models import Page
@@ -34,12 +35,12 @@ class AsyncPaginator(Generic[T]):
         """Yield each page in order, fetching lazily."""
         page_no = 1
         seen = 0
-        last_end: int | None = None
+        previous: Page[T] | None = None
         while True:
             page = await self._fetch(page_no)
-            if not page.items or _repeats(page, last_end):
+            if not page.items or (previous is not None and _repeats(page, previous)):
                 return
-            last_end = page.end_offset
+            previous = page
             yield page
             seen += len(page.items)
             if self._is_last(page, seen):
@@ -54,9 +55,10 @@ class AsyncPaginator(Generic[T]):
         return self._per_page is not None and len(page.items) < self._per_page
 
     async def __aiter__(self) -> AsyncIterator[T]:
-        async for page in self.pages():
-            for item in page.items:
-                yield item
+        async with aclosing(self.pages()) as pages:
+            async for page in pages:
+                for item in page.items:
+                    yield item
 
     async def to_list(self, limit: int | None = None) -> list[T]:
         """Collect items into a list.
@@ -67,11 +69,12 @@ class AsyncPaginator(Generic[T]):
         out: list[T] = []
         if limit is not None and limit <= 0:
             return out
-        async for page in self.pages():
-            for item in page.items:
-                out.append(item)
-                if limit is not None and len(out) >= limit:
-                    return out
+        async with aclosing(self.pages()) as pages:
+            async for page in pages:
+                for item in page.items:
+                    out.append(item)
+                    if limit is not None and len(out) >= limit:
+                        return out
         return out
 
     async def first_page(self) -> Page[T]:
@@ -79,5 +82,8 @@ class AsyncPaginator(Generic[T]):
         return await self._fetch(1)
 
 
-def _repeats(page: Page[T], last_end: int | None) -> bool:
-    return last_end is not None and page.start_offset is not None and page.start_offset <= last_end
+def _repeats(page: Page[T], previous: Page[T]) -> bool:
+    """True when `page` is the previous page again (a server ignoring `page_no`)."""
+    if page.start_offset is not None and previous.end_offset is not None:
+        return page.start_offset <= previous.end_offset
+    return page.items == previous.items

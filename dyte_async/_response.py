@@ -45,6 +45,8 @@ def decode_envelope(response: httpx.Response, *, method: str, path: str) -> Enve
         ResponseDecodeError: the body is not a JSON object, or has no `data`.
         APIStatusError: the body says `success: false`.
     """
+    if response.status_code == 204 or (method == "DELETE" and not response.content):
+        return Envelope(data=None, body={}, status_code=response.status_code)
     try:
         body = _json(response)
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
@@ -62,6 +64,11 @@ def decode_envelope(response: httpx.Response, *, method: str, path: str) -> Enve
     if body.get("success") is False:
         raise _status_error(response, body, method=method, path=path)
     if "data" not in body:
+        # The disable endpoint's schema puts the object under "LivestreamBase".
+        if isinstance(body.get("LivestreamBase"), dict):
+            return Envelope(
+                data=body["LivestreamBase"], body=body, status_code=response.status_code
+            )
         raise ResponseDecodeError(
             f"{method} {path}: the answer has no 'data'",
             status_code=response.status_code,
