@@ -56,6 +56,7 @@ from dyte_async.models_presets import (
     ViewType,
     WaitingRoomType,
 )
+from dyte_async.webhooks import WebhookKeyError, WebhookPayloadError
 
 __all__ = [
     "APIConnectionError",
@@ -105,6 +106,8 @@ __all__ = [
     "ViewType",
     "WaitTimeoutError",
     "WaitingRoomType",
+    "WebhookKeyError",
+    "WebhookPayloadError",
     "WebhookSignatureError",
     "__version__",
 ]

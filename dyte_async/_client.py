@@ -26,6 +26,8 @@ from dyte_async.resources.livestreams import Livestreams
 from dyte_async.resources.meetings import Meetings
 from dyte_async.resources.participants import Participants
 from dyte_async.resources.presets import Presets
+from dyte_async.resources.webhooks import Webhooks
+from dyte_async.webhooks import webhook_key_url
 
 __all__ = ["DEFAULT_BASE_URL", "AsyncDyte"]
 
@@ -168,6 +170,12 @@ class AsyncDyte:
         self.participants = Participants(self._pipeline)
         self.presets = Presets(self._pipeline)
         self.active_sessions = ActiveSessions(self._pipeline)
+        self.webhooks = Webhooks(
+            self._pipeline,
+            get_http=self._get_http,
+            key_url=webhook_key_url(self.base_url),
+            allow_insecure_http=allow_insecure_http or http_client is not None,
+        )
 
     @classmethod
     def realtimekit(cls, account_id: str, app_id: str, api_token: str, **options: Any) -> AsyncDyte:

@@ -33,13 +33,13 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 import anyio
-import httpcore
 import httpx
 
 from dyte_async.errors import ConfigurationError
 
 if TYPE_CHECKING:
     import aiohttp
+    import httpcore
 
 __all__ = [
     "AiohttpTransport",
@@ -77,8 +77,7 @@ def resolve_backend(requested: str) -> Literal["aiohttp", "httpcore"]:
         return "httpcore"
     if requested not in HTTP_BACKENDS:
         raise ConfigurationError(
-            f"http_backend must be one of {', '.join(map(repr, HTTP_BACKENDS))}, "
-            f"got {requested!r}"
+            f"http_backend must be one of {', '.join(map(repr, HTTP_BACKENDS))}, got {requested!r}"
         )
     library = _running_library()
     if requested == "aiohttp":
@@ -130,9 +129,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         ssl_context: TLS settings (default: httpx's, verified).
     """
 
-    def __init__(
-        self, *, limits: httpx.Limits, ssl_context: ssl.SSLContext | None = None
-    ) -> None:
+    def __init__(self, *, limits: httpx.Limits, ssl_context: ssl.SSLContext | None = None) -> None:
         self._limits = limits
         self._ssl_context = ssl_context
         self._session: aiohttp.ClientSession | None = None
@@ -163,6 +160,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             connector=connector,
             cookie_jar=aiohttp.DummyCookieJar(),  # httpx keeps the cookies, if any
             auto_decompress=False,  # httpx decodes Content-Encoding
+            skip_auto_headers=("Content-Type",),  # send the headers httpx built, no more
             timeout=aiohttp.ClientTimeout(total=None),
             trust_env=False,
         )
@@ -353,8 +351,8 @@ class GuardedHTTPCoreTransport(httpx.AsyncBaseTransport):
         limits = self._limits
         transport = httpx.AsyncHTTPTransport(verify=self._ssl_context, limits=limits)
         pool = getattr(transport, "_pool", None)
-        if isinstance(pool, httpcore.AsyncConnectionPool) and _LinearPool.fits(pool):
-            transport._pool = _LinearPool(
+        if _pool_fits(pool):
+            transport._pool = _linear_pool_class()(
                 ssl_context=self._ssl_context,
                 max_connections=limits.max_connections,
                 max_keepalive_connections=limits.max_keepalive_connections,
@@ -429,92 +427,104 @@ class GuardedHTTPCoreTransport(httpx.AsyncBaseTransport):
                 await generation.transport.aclose()
 
 
-class _LinearPool(httpcore.AsyncConnectionPool):
-    """httpcore's HTTP/1.1 pool, with the request-to-connection assignment made linear.
+_POOL_INTERNALS = (
+    "_assign_requests_to_connections",
+    "_connections",
+    "_requests",
+    "_max_connections",
+    "_max_keepalive_connections",
+)
 
-    httpcore 1.0.x runs `_assign_requests_to_connections` on every request start and end.
-    It scans every connection with a `poll()` of its socket (`has_expired`) and, for each
-    idle one, counts all connections again: O(n^2) per request. With 100 kept-alive
-    connections and 100 requests in flight that is ~15 ms of CPU per request (benchmarks:
-    ~60 requests/s). Here nothing is scanned when no request is queued; a queued request
-    takes the first free connection, and connections handed out move to the end of the
-    list, so free ones are found near its start; expiry is checked only on the connection
-    about to be handed out; a connection goes to one queued request per pass. Same policy
-    otherwise (HTTP/1.1 only: the transport never enables HTTP/2).
-    """
 
-    @staticmethod
-    def fits(pool: httpcore.AsyncConnectionPool) -> bool:
-        """True when `pool` has the internals this subclass relies on."""
-        return all(
-            hasattr(pool, name)
-            for name in (
-                "_assign_requests_to_connections",
-                "_connections",
-                "_requests",
-                "_max_connections",
-                "_max_keepalive_connections",
-            )
-        )
+def _pool_fits(pool: object) -> bool:
+    """True for a plain httpcore pool with the internals `_LinearPool` relies on."""
+    import httpcore
 
-    def _assign_requests_to_connections(self) -> list[httpcore.AsyncConnectionInterface]:
-        closing: list[httpcore.AsyncConnectionInterface] = []
-        connections = self._connections
-        if len(connections) > self._max_keepalive_connections:
-            # Too many kept alive: close idle ones, as httpcore does.
-            for connection in list(connections):
-                if len(connections) <= self._max_keepalive_connections:
-                    break
-                if connection.is_closed():
-                    connections.remove(connection)
-                elif connection.is_idle():
-                    connections.remove(connection)
-                    closing.append(connection)
-        queued = [request for request in self._requests if request.is_queued()]
-        if not queued:
-            return closing
-        taken: set[httpcore.AsyncConnectionInterface] = set()
-        none_free: list[httpcore.Origin] = []  # origins with no free connection left
-        for pool_request in queued:
-            origin = pool_request.request.url.origin
-            chosen = None
-            dead = []
-            # Connections handed out last sit at the end, so a free one is found early.
-            for connection in () if origin in none_free else connections:
-                if connection.is_closed():
-                    dead.append(connection)
-                elif (
-                    connection not in taken
-                    and connection.is_available()
-                    and connection.can_handle_request(origin)
-                ):
-                    if connection.has_expired():  # idle, but the server hung up
-                        dead.append(connection)
+    return type(pool) is httpcore.AsyncConnectionPool and all(
+        hasattr(pool, name) for name in _POOL_INTERNALS
+    )
+
+
+@functools.cache
+def _linear_pool_class() -> type[httpcore.AsyncConnectionPool]:
+    """`_LinearPool`, defined at first use: importing httpcore costs ~100 ms (it imports
+    trio when installed), and `import dyte_async` must not pay it."""
+    import httpcore
+
+    class _LinearPool(httpcore.AsyncConnectionPool):
+        """httpcore's HTTP/1.1 pool, with the request-to-connection assignment made linear.
+
+        httpcore 1.0.x runs `_assign_requests_to_connections` on every request start and end.
+        It scans every connection with a `poll()` of its socket (`has_expired`) and, for each
+        idle one, counts all connections again: O(n^2) per request. With 100 kept-alive
+        connections and 100 requests in flight that is ~15 ms of CPU per request (benchmarks:
+        ~60 requests/s). Here nothing is scanned when no request is queued; a queued request
+        takes the first free connection, and connections handed out move to the end of the
+        list, so free ones are found near its start; expiry is checked only on the connection
+        about to be handed out; a connection goes to one queued request per pass. Same policy
+        otherwise (HTTP/1.1 only: the transport never enables HTTP/2).
+        """
+
+        def _assign_requests_to_connections(self) -> list[httpcore.AsyncConnectionInterface]:
+            closing: list[httpcore.AsyncConnectionInterface] = []
+            connections = self._connections
+            if len(connections) > self._max_keepalive_connections:
+                # Too many kept alive: close idle ones, as httpcore does.
+                for connection in list(connections):
+                    if len(connections) <= self._max_keepalive_connections:
+                        break
+                    if connection.is_closed():
+                        connections.remove(connection)
+                    elif connection.is_idle():
+                        connections.remove(connection)
                         closing.append(connection)
-                        continue
-                    chosen = connection
-                    break
-            for connection in dead:
-                connections.remove(connection)
-            if chosen is not None:
-                connections.remove(chosen)
-                connections.append(chosen)
-            else:
-                none_free.append(origin)
-                if len(connections) >= self._max_connections:
-                    # Full: make room by closing an idle connection (to another origin).
-                    idle = next(
-                        (c for c in connections if c not in taken and c.is_idle()), None
-                    )
-                    if idle is None:
-                        break  # nothing free for anyone: the rest stay queued
-                    connections.remove(idle)
-                    closing.append(idle)
-                chosen = self.create_connection(origin)
-                connections.append(chosen)
-            taken.add(chosen)
-            pool_request.assign_to_connection(chosen)
-        return closing
+            queued = [request for request in self._requests if request.is_queued()]
+            if not queued:
+                return closing
+            taken: set[httpcore.AsyncConnectionInterface] = set()
+            none_free: list[httpcore.Origin] = []  # origins with no free connection left
+            for pool_request in queued:
+                origin = pool_request.request.url.origin
+                chosen = None
+                dead = []
+                # Connections handed out last sit at the end, so a free one is found early.
+                for connection in () if origin in none_free else connections:
+                    if connection.is_closed():
+                        dead.append(connection)
+                    elif (
+                        connection not in taken
+                        and connection.is_available()
+                        and connection.can_handle_request(origin)
+                    ):
+                        if connection.has_expired():  # idle, but the server hung up
+                            dead.append(connection)
+                            closing.append(connection)
+                            continue
+                        chosen = connection
+                        break
+                for connection in dead:
+                    connections.remove(connection)
+                if chosen is not None:
+                    connections.remove(chosen)
+                    connections.append(chosen)
+                else:
+                    none_free.append(origin)
+                    if len(connections) >= self._max_connections:
+                        # Full: make room by closing an idle connection (to another origin).
+                        idle = next(
+                            (c for c in connections if c not in taken and c.is_idle()), None
+                        )
+                        if idle is None:
+                            break  # nothing free for anyone: the rest stay queued
+                        connections.remove(idle)
+                        closing.append(idle)
+                    chosen = self.create_connection(origin)
+                    connections.append(chosen)
+                taken.add(chosen)
+                pool_request.assign_to_connection(chosen)
+            return closing
+
+    return _LinearPool
 
 
 def _cap_pool_timeout(request: httpx.Request, cap: float) -> None:

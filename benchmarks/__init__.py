@@ -1,0 +1,1 @@
+"""Benchmarks of dyte_async against raw aiohttp and httpx: `python -m benchmarks [--quick]`."""

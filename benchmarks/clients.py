@@ -1,0 +1,173 @@
+"""The clients the benchmarks compare: each opens, yields one `call()`, and closes.
+
+Raw clients read the body (bytes) and nothing else; dyte_async's `get_active` also decodes
+the envelope and the livestream (cattrs). Every pool allows 100 connections, like
+dyte_async's default `max_concurrency`; requests beyond that queue in each client's own
+way (in the pool for the raw clients, in dyte_async's pipeline for ours).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+Call = Callable[[], Awaitable[Any]]
+Opener = Callable[[str], contextlib.AbstractAsyncContextManager[Call]]
+
+#: the path every client requests (dyte_async builds it from `get_active(MEETING)`).
+MEETING = "bbb03399-d0a5-4b1a-9d5c-6f3a2a3e5b11"
+PATH = f"/v2/meetings/{MEETING}/active-livestream"
+POOL = 100
+#: generous, so that queueing in a pool shows as latency, not as errors.
+TIMEOUT = 60.0
+
+
+@dataclass(frozen=True)
+class Client:
+    key: str
+    label: str
+    backend: str  # "asyncio" or "trio"
+    open: Opener
+    #: the raw client whose transport this one runs on (for the overhead of our layers).
+    baseline: str | None = None
+
+
+@contextlib.asynccontextmanager
+async def raw_aiohttp(base: str) -> AsyncIterator[Call]:
+    import aiohttp
+
+    url = base + PATH
+    connector = aiohttp.TCPConnector(limit=POOL)
+    async with aiohttp.ClientSession(
+        connector=connector, timeout=aiohttp.ClientTimeout(total=TIMEOUT)
+    ) as session:
+
+        async def call() -> bytes:
+            async with session.get(url) as response:
+                response.raise_for_status()
+                return await response.read()
+
+        yield call
+
+
+def _httpx_call(client: Any, url: str) -> Call:
+    async def call() -> bytes:
+        response = await client.get(url)
+        response.raise_for_status()
+        return bytes(response.content)
+
+    return call
+
+
+@contextlib.asynccontextmanager
+async def raw_httpx(base: str) -> AsyncIterator[Call]:
+    import httpx
+
+    # httpx's defaults (100 connections, 20 kept alive) but a long timeout.
+    async with httpx.AsyncClient(timeout=TIMEOUT) as client:
+        yield _httpx_call(client, base + PATH)
+
+
+@contextlib.asynccontextmanager
+async def raw_httpx_aiohttp(base: str) -> AsyncIterator[Call]:
+    import httpx
+    import httpx_aiohttp
+
+    transport = httpx_aiohttp.AiohttpTransport(limits=httpx.Limits(max_connections=POOL))
+    async with httpx.AsyncClient(transport=transport, timeout=TIMEOUT) as client:
+        yield _httpx_call(client, base + PATH)
+
+
+@contextlib.asynccontextmanager
+async def raw_httpx_dyte_aiohttp(base: str) -> AsyncIterator[Call]:
+    import httpx
+
+    from dyte_async._transport import AiohttpTransport
+
+    limits = httpx.Limits(max_connections=POOL, max_keepalive_connections=POOL)
+    transport = AiohttpTransport(limits=limits)
+    async with httpx.AsyncClient(transport=transport, timeout=TIMEOUT) as client:
+        yield _httpx_call(client, base + PATH)
+
+
+@contextlib.asynccontextmanager
+async def raw_httpx_guarded(base: str) -> AsyncIterator[Call]:
+    import httpx
+
+    from dyte_async._transport import GuardedHTTPCoreTransport
+
+    limits = httpx.Limits(max_connections=POOL, max_keepalive_connections=POOL)
+    transport = GuardedHTTPCoreTransport(limits=limits)
+    async with httpx.AsyncClient(transport=transport, timeout=TIMEOUT) as client:
+        yield _httpx_call(client, base + PATH)
+
+
+def dyte(backend: str, transport: str | None = None) -> Opener:
+    @contextlib.asynccontextmanager
+    async def open_dyte(base: str) -> AsyncIterator[Call]:
+        from dyte_async import AsyncDyte
+
+        options: dict[str, Any] = {"http_backend": backend}
+        if transport == "httpx-aiohttp":
+            import httpx
+            import httpx_aiohttp
+
+            options["transport"] = httpx_aiohttp.AiohttpTransport(
+                limits=httpx.Limits(max_connections=POOL)
+            )
+        async with AsyncDyte(
+            "bench-org", "bench-key", base_url=base + "/v2", rate_limit=None, **options
+        ) as client:
+            livestreams = client.livestreams
+
+            async def call() -> Any:
+                return await livestreams.get_active(MEETING)
+
+            yield call
+
+    return open_dyte
+
+
+CLIENTS: tuple[Client, ...] = (
+    Client("aiohttp", "raw aiohttp", "asyncio", raw_aiohttp),
+    Client("httpx", "raw httpx (httpcore)", "asyncio", raw_httpx),
+    Client("httpx+httpx_aiohttp", "raw httpx + httpx-aiohttp", "asyncio", raw_httpx_aiohttp),
+    Client(
+        "httpx+dyte_aiohttp", "raw httpx + our AiohttpTransport", "asyncio", raw_httpx_dyte_aiohttp
+    ),
+    Client(
+        "dyte[aiohttp]",
+        "dyte_async, aiohttp (asyncio default)",
+        "asyncio",
+        dyte("aiohttp"),
+        baseline="httpx+dyte_aiohttp",
+    ),
+    Client(
+        "dyte[httpx_aiohttp]",
+        "dyte_async on httpx-aiohttp's transport",
+        "asyncio",
+        dyte("auto", "httpx-aiohttp"),
+        baseline="httpx+httpx_aiohttp",
+    ),
+    Client("httpx+guarded", "raw httpx + our guarded httpcore", "asyncio", raw_httpx_guarded),
+    Client(
+        "dyte[httpcore]",
+        "dyte_async, httpcore (forced)",
+        "asyncio",
+        dyte("httpcore"),
+        baseline="httpx+guarded",
+    ),
+    Client("trio:httpx", "raw httpx on trio", "trio", raw_httpx),
+    Client(
+        "trio:httpx+guarded", "raw httpx + our guarded httpcore, trio", "trio", raw_httpx_guarded
+    ),
+    Client(
+        "trio:dyte",
+        "dyte_async on trio (httpcore, default)",
+        "trio",
+        dyte("auto"),
+        baseline="trio:httpx+guarded",
+    ),
+)
