@@ -64,10 +64,17 @@ class AsyncDyte:
         api_key: API key; `DYTE_API_KEY` when None.
         base_url: API base; `DYTE_BASE_URL`, else `https://api.dyte.io/v2`.
         timeout: default seconds for a whole call (all attempts, waits and backoff).
+        connect_timeout: seconds to open a connection (per attempt).
+        attempt_timeout: seconds one attempt may take (None: the rest of the call's
+            `timeout`). Set it below `timeout` so that a stalled read is retried, and a
+            stalled `livestreams.start` is checked with `get_active`, within the call.
         max_retries: shortcut for `RetryPolicy(max_retries=...)`.
         retry: a full `RetryPolicy` (wins over `max_retries`).
         rate_limit: client-side `RateLimit`; None turns it off. Default: Dyte's 2000/60 s.
-        max_concurrency: requests in flight at once; the rest queue in the client.
+        max_concurrency: requests in flight at once; the rest queue in the client. With
+            `http_client=`, keep it at or below that client's pool size, so that requests
+            queue here and never inside httpcore's pool (see HAZARDS: cancellation there
+            can poison the pool).
         http_client: an `httpx.AsyncClient` to use (never closed by us; no TLS/URL check).
         transport: an httpx async transport for the client we build (e.g. a fake).
         http_backend: the transport of the client we build: "aiohttp" (asyncio only, needs
@@ -90,6 +97,7 @@ class AsyncDyte:
         base_url: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        attempt_timeout: float | None = None,
         max_retries: int | None = None,
         retry: RetryPolicy | None = None,
         rate_limit: RateLimit | _Default | None = _DEFAULT,
@@ -123,8 +131,14 @@ class AsyncDyte:
         self.base_url = _check_base_url(
             base, allow_insecure_http=allow_insecure_http or http_client is not None
         )
-        if timeout <= 0 or connect_timeout <= 0:
-            raise ConfigurationError("timeout and connect_timeout must be positive")
+        if (
+            timeout <= 0
+            or connect_timeout <= 0
+            or (attempt_timeout is not None and attempt_timeout <= 0)
+        ):
+            raise ConfigurationError(
+                "timeout, connect_timeout and attempt_timeout must be positive"
+            )
         if max_concurrency < 1:
             raise ConfigurationError("max_concurrency must be at least 1")
         if retry is None:
@@ -162,6 +176,7 @@ class AsyncDyte:
             max_concurrency=max_concurrency,
             timeout=timeout,
             connect_timeout=connect_timeout,
+            attempt_timeout=attempt_timeout,
             clock=self._clock,
         )
         _configure_logging_from_env()

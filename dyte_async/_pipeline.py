@@ -4,34 +4,45 @@ Every request the client sends (resources, paginators, the poller) goes through
 `Pipeline.send`, so the guarantees hold for all of them:
 
 - one deadline per call (`timeout=`) across every attempt, backoff sleep, limiter wait and
-  pool wait; past it the caller gets `APITimeoutError`, or the last server error;
+  slot wait; past it the caller gets `APITimeoutError`, or the last server error when a
+  retry could not be fitted in;
 - at most `max_concurrency` requests in flight; the others queue here, never in httpx's
   pool (where cancellation can poison httpcore's pool: HAZARDS.md 1);
-- the shared sliding-window rate limiter, paused for the whole client by a 429;
-- retries by `RetryPolicy`, within the shared `RetryBudget`;
-- non-idempotent requests retried only when they cannot have reached the server, or after
-  a `recover` hook (e.g. "is a livestream already active?") found nothing.
+- the shared sliding-window rate limiter, counting every attempt (retries and polls too),
+  paused for the whole client by a 429;
+- retries by `RetryPolicy`, within the client's shared `RetryBudget`;
+- non-idempotent requests retried only when they cannot have reached the server (the
+  connection was never made, or a 429), or after a `recover` hook (e.g. "is a livestream
+  already active?") answered that nothing happened.
+
+Logging (logger ``dyte_async``): one DEBUG line per attempt (method, path, status or
+failure, attempt number, elapsed time) and one INFO line per retry (reason and wait).
+Only the method, the path (never the query, headers or bodies) and status codes or
+exception class names are logged, so no credential, token or stream key can appear.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 import anyio
 import attrs
 import httpx
 
 from dyte_async._clock import Clock
-from dyte_async._ratelimit import LimiterTimeout, NoLimiter, SlidingWindowLimiter
+from dyte_async._ratelimit import Limiter, LimiterTimeout
 from dyte_async._response import Envelope, decode_envelope, error_from_response
-from dyte_async._retry import RetryBudget, RetryPolicy
+from dyte_async._retry import RetryBudget, RetryPolicy, parse_retry_after
 from dyte_async.errors import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
+    ClientClosedError,
     DyteError,
+    InvalidArgumentError,
     RateLimitError,
 )
 
@@ -40,15 +51,23 @@ __all__ = ["ClientStats", "Pipeline", "Recover", "logger"]
 logger = logging.getLogger("dyte_async")
 
 #: Called after an ambiguous failure of a non-idempotent request, with the call's deadline:
-#: returns the answer that makes a retry unnecessary, or None to retry.
+#: returns the answer that makes a retry unnecessary, or None when the write did not happen
+#: (then the request is retried). Raising a `DyteError` means "cannot tell": the call then
+#: fails with the original error rather than risk doing the write twice.
 Recover = Callable[[float], Awaitable["Envelope | None"]]
 
-# Failures that prove the request never reached the server: safe to retry any method.
-_UNSENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-# Failures after which the server may or may not have acted.
-_AMBIGUOUS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
-# Server errors after which a write may have happened.
+# Failures worth another attempt (for a non-idempotent request only when never sent).
+_TRANSIENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+# Server errors after which a write may have happened (a `recover` hook is asked).
 _AMBIGUOUS_STATUSES = frozenset({500, 502, 504})
+# The httpx-aiohttp package's transport (a user may pass it) maps every
+# aiohttp.ClientConnectionError, including ServerDisconnectedError (the connection dropped
+# mid-request), to httpx.ConnectTimeout. So a connect error caused by an aiohttp exception
+# counts as "never sent" only for these aiohttp classes (matched by name along the MRO, so
+# aiohttp need not be imported); our own `_transport.AiohttpTransport` maps the same way.
+_AIOHTTP_UNSENT = frozenset(
+    {"ClientConnectorError", "ConnectionTimeoutError", "ServerFingerprintMismatch"}
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -83,6 +102,31 @@ class _Counters:
         self.recovered = 0
 
 
+@attrs.frozen
+class _Failure:
+    """A failed attempt and what it means for the next one."""
+
+    error: DyteError
+    cause: BaseException | None
+    #: worth retrying as it is (the method allows it, or nothing can have been sent).
+    retryable: bool
+    #: worth retrying once we know the write did not happen (a transient failure).
+    transient: bool
+    #: a non-idempotent request may or may not have taken effect.
+    ambiguous: bool
+    #: the wait the server asked for, in seconds (or the 429 pause we chose).
+    retry_after: float | None
+    reason: str
+
+
+@attrs.frozen
+class _OutOfTime:
+    """The call's deadline passed before or during an attempt."""
+
+    where: str
+    in_flight: bool
+
+
 class Pipeline:
     """Sends requests for one client. Shared by every concurrent call of that client."""
 
@@ -93,11 +137,12 @@ class Pipeline:
         base_url: str,
         headers: Mapping[str, str] | None,
         policy: RetryPolicy,
-        limiter: SlidingWindowLimiter | NoLimiter,
+        limiter: Limiter,
         max_concurrency: int,
         timeout: float,
         connect_timeout: float,
         clock: Clock,
+        attempt_timeout: float | None = None,
     ) -> None:
         self._get_http = get_http
         self._base_url = base_url
@@ -105,9 +150,15 @@ class Pipeline:
         self.policy = policy
         self.budget = RetryBudget(policy, clock)
         self.limiter = limiter
-        self._slots = anyio.CapacityLimiter(max_concurrency)
+        self.max_concurrency = max_concurrency
+        self._slots = anyio.Semaphore(max_concurrency)
         self.timeout = timeout
         self._connect_timeout = connect_timeout
+        #: httpx's timeout for one attempt (connect, read, write and pool, each), in seconds;
+        #: None lets an attempt use all that is left of the call's deadline. A shorter bound
+        #: leaves time to retry a stalled read (or, for `start`, to ask whether the write
+        #: happened). The call's deadline bounds every attempt whatever this says.
+        self.attempt_timeout = attempt_timeout
         self.clock = clock
         self._counters = _Counters()
 
@@ -147,177 +198,282 @@ class Pipeline:
             json: JSON body, or None for no body.
             timeout: seconds for the whole call; the client's default when None.
             deadline: an absolute clock deadline (overrides `timeout`).
-            idempotent: False for writes that must not happen twice.
-            recover: for non-idempotent calls, asked after an ambiguous failure.
+            idempotent: False for writes that must not happen twice: they are retried only
+                when nothing can have reached the server (connect error, 429).
+            recover: for non-idempotent calls, asked after an ambiguous failure (timeout,
+                dropped connection, 500/502/504); see `Recover`.
 
         Raises:
             APIStatusError: the server's error (after retries).
-            APIConnectionError: the network failed (after retries).
+            APIConnectionError: the network failed (after retries); `__cause__` is the
+                httpx exception.
             APITimeoutError: the deadline passed.
+            ClientClosedError: the client is closed.
+            InvalidArgumentError: `json` cannot be encoded (nothing sent).
             ResponseDecodeError: the answer is not a shape we know.
         """
-        if deadline is None:
-            deadline = self.deadline(timeout)
         clock = self.clock
+        started = clock.now()
+        if deadline is None:
+            deadline = started + (self.timeout if timeout is None else timeout)
+        request = self._build(method, path, params, json)
         policy = self.policy
         counters = self._counters
-        query = _query(params)
         self.budget.record_attempt()
-        retries = 0
-        started = clock.now()
+        attempt = 0
+        last: _Failure | None = None
         while True:
-            result = await self._attempt(method, path, query, json, deadline, retries)
-            if isinstance(result, httpx.Response):
-                status = result.status_code
-                if 200 <= status < 300:
+            attempt += 1
+            outcome = await self._attempt(request, method, path, deadline, attempt, idempotent)
+            if isinstance(outcome, httpx.Response):
+                if outcome.is_success:
                     self.budget.record_success()
-                    return decode_envelope(result, method=method, path=path)
-                error: DyteError = error_from_response(result, method=method, path=path)
-                retry_after = error.retry_after if isinstance(error, RateLimitError) else None
-                if status == 429:
-                    counters.rate_limited += 1
-                    self.limiter.pause_for(
-                        retry_after if retry_after is not None else policy.backoff(retries + 1)
-                    )
-                retryable = status in policy.retry_statuses and (idempotent or status == 429)
-                ambiguous = not idempotent and status in _AMBIGUOUS_STATUSES
-                cause: BaseException | None = None
+                    return decode_envelope(outcome, method=method, path=path)
+                failure = self._status_failure(outcome, method, path, idempotent, attempt)
+            elif isinstance(outcome, _OutOfTime):
+                if last is not None and not outcome.in_flight:
+                    # The retry could not start in time: the last answer is the real news.
+                    _raise(last)
+                raise APITimeoutError(
+                    f"{method} {path}: the call's deadline passed {outcome.where} "
+                    f"(attempt {attempt}, {clock.now() - started:.2f}s)",
+                    method=method,
+                    url=path,
+                )
             else:
-                error, cause = result
-                if isinstance(error, _DeadlineBeforeSend):
-                    raise error.as_timeout() from None
-                retry_after = None
-                unsent = isinstance(cause, _UNSENT)
-                retryable = (unsent or idempotent) and isinstance(cause, (*_UNSENT, *_AMBIGUOUS))
-                ambiguous = not idempotent and not unsent and isinstance(cause, _AMBIGUOUS)
-            if retries >= policy.max_retries:
-                raise _final(error, cause)
-            if ambiguous and recover is not None:
-                found = await self._recover(recover, deadline)
+                failure = outcome
+            last = failure
+
+            retryable = failure.retryable
+            if failure.ambiguous and recover is not None:
+                try:
+                    found = await recover(deadline)
+                except DyteError as exc:
+                    logger.info(
+                        "%s %s: not retried after %s: the recovery check failed (%s)",
+                        method,
+                        path,
+                        failure.reason,
+                        _describe(exc),
+                    )
+                    _raise(failure)
                 if found is not None:
                     counters.recovered += 1
+                    logger.info(
+                        "%s %s: recovered after %s: the write had taken effect",
+                        method,
+                        path,
+                        failure.reason,
+                    )
                     return found
-                retryable = True
-            if not retryable:
-                raise _final(error, cause)
-            delay = policy.delay_for(retries + 1, retry_after=retry_after)
-            if delay is None or clock.now() + delay >= deadline:
-                raise _final(error, cause)
+                # The recovery read proved the write did not happen: retry if it is worth it.
+                retryable = failure.transient
+            if not retryable or attempt > policy.max_retries:
+                _raise(failure)
+            remaining = deadline - clock.now()
+            delay = policy.delay_for(attempt, retry_after=failure.retry_after, remaining=remaining)
+            if delay is None or delay >= remaining:
+                logger.info(
+                    "%s %s: not retried after %s: %s",
+                    method,
+                    path,
+                    failure.reason,
+                    "the server's Retry-After exceeds the cap"
+                    if failure.retry_after is not None
+                    and failure.retry_after > policy.max_retry_after
+                    else "the wait would outlast the call's deadline",
+                )
+                _raise(failure)
             if not self.budget.try_acquire():
                 counters.retries_refused += 1
-                logger.info("%s %s: retry refused by the retry budget (%s)", method, path, error)
-                raise _final(error, cause)
-            retries += 1
+                logger.info(
+                    "%s %s: retry refused by the retry budget after %s",
+                    method,
+                    path,
+                    failure.reason,
+                )
+                _raise(failure)
             counters.retries += 1
             logger.info(
-                "%s %s: retry %d in %.2fs after %s (%.2fs elapsed)",
+                "%s %s: retry %d/%d in %.2fs after %s (%.2fs elapsed)",
                 method,
                 path,
-                retries,
+                attempt,
+                policy.max_retries,
                 delay,
-                _reason(error),
+                failure.reason,
                 clock.now() - started,
             )
-            await clock.sleep(delay)
+            if delay > 0:
+                await clock.sleep(delay)
 
-    async def _recover(self, recover: Recover, deadline: float) -> Envelope | None:
+    def _build(
+        self, method: str, path: str, params: Mapping[str, Any] | None, json: Any
+    ) -> httpx.Request:
+        """The request, built once per call (checks that the client is open)."""
+        http = self._get_http()
         try:
-            return await recover(deadline)
-        except DyteError as exc:
-            logger.info("recovery read failed: %s", exc)
-            return None
+            return http.build_request(
+                method,
+                self._base_url + path,
+                params=_query(params),
+                headers=self._headers,
+                json=json,
+            )
+        except (TypeError, ValueError) as exc:
+            raise InvalidArgumentError(
+                f"{method} {path}: the request body cannot be sent as JSON ({exc})"
+            ) from exc
 
     async def _attempt(
         self,
+        request: httpx.Request,
         method: str,
         path: str,
-        query: list[tuple[str, str | int | float | bool | None]] | None,
-        json: Any,
         deadline: float,
-        retries: int,
-    ) -> httpx.Response | tuple[DyteError, BaseException | None]:
+        attempt: int,
+        idempotent: bool,
+    ) -> httpx.Response | _Failure | _OutOfTime:
         """One attempt: a concurrency slot, a rate-limit slot, then the request."""
         clock = self.clock
         remaining = deadline - clock.now()
         if remaining <= 0:
-            return _DeadlineBeforeSend(method, path), None
-        http = self._get_http()
-        begun = clock.now()
+            return _OutOfTime("before the attempt", in_flight=False)
+        sent_at: float | None = None
+        waited = 0.0
         with anyio.move_on_after(remaining) as scope:
             async with self._slots:
                 try:
-                    await self.limiter.acquire(deadline=deadline)
+                    # A start at the deadline itself would leave no time for the request.
+                    waited = await self.limiter.acquire(
+                        deadline=math.nextafter(deadline, -math.inf)
+                    )
                 except LimiterTimeout:
-                    return _DeadlineBeforeSend(method, path, "waiting for the rate limiter"), None
+                    return _OutOfTime("waiting for the rate limiter", in_flight=False)
                 remaining = deadline - clock.now()
                 if remaining <= 0:
-                    return _DeadlineBeforeSend(method, path), None
-                request = http.build_request(
-                    method,
-                    self._base_url + path,
-                    params=query,
-                    headers=self._headers,
-                    json=json,
-                    timeout=httpx.Timeout(remaining, connect=min(self._connect_timeout, remaining)),
-                )
+                    return _OutOfTime("waiting for the rate limiter", in_flight=False)
+                http = self._get_http()
+                if self.attempt_timeout is not None:
+                    remaining = min(remaining, self.attempt_timeout)
+                request.extensions["timeout"] = httpx.Timeout(
+                    remaining, connect=min(self._connect_timeout, remaining)
+                ).as_dict()
                 self._counters.requests += 1
+                sent_at = clock.now()
                 try:
                     response = await http.send(request)
                     try:
                         await response.aread()
                     finally:
                         await response.aclose()
-                except httpx.TimeoutException as exc:
-                    return _timeout(method, path, exc), exc
                 except httpx.HTTPError as exc:
-                    return _connection(method, path, exc), exc
+                    self._log_attempt(method, path, type(exc).__name__, attempt, sent_at, waited)
+                    return _network_failure(method, path, exc, idempotent)
+                except RuntimeError as exc:
+                    if http.is_closed:  # closed under us while the request was in flight
+                        raise ClientClosedError(
+                            "this AsyncDyte client was closed during the call"
+                        ) from exc
+                    raise
         if scope.cancelled_caught:
-            return _DeadlineBeforeSend(method, path), None
-        if logger.isEnabledFor(logging.DEBUG):
-            logger.debug(
-                "%s %s -> %d (attempt %d, %.3fs)",
-                method,
-                path,
-                response.status_code,
-                retries + 1,
-                clock.now() - begun,
-            )
+            if sent_at is not None:
+                self._log_attempt(method, path, "deadline", attempt, sent_at, waited)
+                return _OutOfTime("while the request was in flight", in_flight=True)
+            return _OutOfTime("waiting for a connection slot", in_flight=False)
+        self._log_attempt(method, path, str(response.status_code), attempt, sent_at, waited)
         return response
 
+    def _log_attempt(
+        self,
+        method: str,
+        path: str,
+        result: str,
+        attempt: int,
+        sent_at: float | None,
+        waited: float,
+    ) -> None:
+        if sent_at is not None and logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s %s -> %s (attempt %d, %.3fs%s)",
+                method,
+                path,
+                result,
+                attempt,
+                self.clock.now() - sent_at,
+                f", {waited:.3f}s waiting for the rate limit" if waited > 0 else "",
+            )
 
-class _DeadlineBeforeSend(APITimeoutError):
-    """The deadline passed before an attempt could be sent (or finished)."""
+    def _status_failure(
+        self, response: httpx.Response, method: str, path: str, idempotent: bool, attempt: int
+    ) -> _Failure:
+        status = response.status_code
+        policy = self.policy
+        error = error_from_response(response, method=method, path=path)
+        retry_after: float | None = None
+        if isinstance(error, RateLimitError):
+            retry_after = error.retry_after
+        elif status in policy.retry_statuses:
+            retry_after = parse_retry_after(response.headers)
+        if status == 429:
+            self._counters.rate_limited += 1
+            if retry_after is None:
+                # No Retry-After: the whole client backs off as this caller does.
+                retry_after = policy.backoff(attempt)
+            self.limiter.pause_for(retry_after)
+        return _Failure(
+            error=error,
+            cause=None,
+            retryable=status in policy.retry_statuses and (idempotent or status == 429),
+            transient=status in policy.retry_statuses,
+            ambiguous=not idempotent and status in _AMBIGUOUS_STATUSES,
+            retry_after=retry_after,
+            reason=f"status {status}",
+        )
 
-    def __init__(self, method: str, path: str, what: str = "") -> None:
-        detail = f" {what}" if what else ""
-        super().__init__(f"{method} {path}: deadline exceeded{detail}", method=method, url=path)
 
-    def as_timeout(self) -> APITimeoutError:
-        return APITimeoutError(self.message, method=self.method, url=self.url)
+def _never_sent(exc: httpx.HTTPError) -> bool:
+    """Whether `exc` proves the request never reached the server."""
+    if isinstance(exc, httpx.PoolTimeout):
+        return True
+    if not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
+        return False
+    origin = exc.__cause__
+    if origin is None or not type(origin).__module__.startswith("aiohttp"):
+        return True
+    return any(cls.__name__ in _AIOHTTP_UNSENT for cls in type(origin).__mro__)
 
 
-def _timeout(method: str, path: str, exc: httpx.TimeoutException) -> APITimeoutError:
-    return APITimeoutError(
-        f"{method} {path}: timed out ({type(exc).__name__})", method=method, url=path
+def _network_failure(method: str, path: str, exc: httpx.HTTPError, idempotent: bool) -> _Failure:
+    transient = isinstance(exc, _TRANSIENT)
+    unsent = transient and _never_sent(exc)
+    name = type(exc).__name__
+    detail = str(exc)
+    summary = f"{name}: {detail}" if detail else name
+    error: APIConnectionError
+    if isinstance(exc, httpx.TimeoutException):
+        error = APITimeoutError(f"{method} {path}: timed out ({summary})", method=method, url=path)
+    else:
+        error = APIConnectionError(
+            f"{method} {path}: connection failed ({summary})", method=method, url=path
+        )
+    return _Failure(
+        error=error,
+        cause=exc,
+        retryable=transient and (idempotent or unsent),
+        transient=transient,
+        ambiguous=transient and not idempotent and not unsent,
+        retry_after=None,
+        reason=name,
     )
 
 
-def _connection(method: str, path: str, exc: httpx.HTTPError) -> APIConnectionError:
-    detail = str(exc) or type(exc).__name__
-    return APIConnectionError(
-        f"{method} {path}: connection failed ({type(exc).__name__}: {detail})",
-        method=method,
-        url=path,
-    )
+def _raise(failure: _Failure) -> NoReturn:
+    """Raise the failure's error, chained to the httpx exception behind it."""
+    raise failure.error from failure.cause
 
 
-def _final(error: DyteError, cause: BaseException | None) -> DyteError:
-    if cause is not None and error.__cause__ is None:
-        error.__cause__ = cause
-    return error
-
-
-def _reason(error: DyteError) -> str:
+def _describe(error: BaseException) -> str:
     if isinstance(error, APIStatusError):
         return f"status {error.status_code}"
     return type(error).__name__
