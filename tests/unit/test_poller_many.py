@@ -1,0 +1,314 @@
+"""`wait_until_live_many` and list polling: one org-wide poll instead of one per meeting."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anyio
+import pytest
+import respx
+
+from dyte_async import (
+    AsyncDyte,
+    Livestream,
+    LivestreamErroredError,
+    WaitTimeoutError,
+)
+from dyte_async.testing import FakeClock
+from tests.unit.test_poller import BASE, START, Api, error, open_client, poller
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(START)
+
+
+@pytest.fixture
+def router() -> respx.MockRouter:
+    return respx.MockRouter(base_url=BASE, assert_all_called=False)
+
+
+@pytest.fixture
+def api(clock: FakeClock, router: respx.MockRouter) -> Api:
+    return Api(clock, router)
+
+
+@pytest.fixture
+async def dyte(clock: FakeClock, router: respx.MockRouter, api: Api) -> AsyncIterator[AsyncDyte]:
+    async with open_client(clock, router) as client:
+        yield client
+
+
+async def collect(iterator: Any, into: list[Any] | None = None) -> list[Any]:
+    out = [] if into is None else into
+    async for item in iterator:
+        out.append(item)
+    return out
+
+
+def live_requests(api: Api) -> list[dict[str, str]]:
+    return [q for _, path, q in api.log if path == "/livestreams" and q.get("status") == "LIVE"]
+
+
+async def test_yields_each_meeting_in_the_order_it_goes_live(dyte: AsyncDyte, api: Api):
+    order = [f"m{i}" for i in range(10)]
+    for i, m in enumerate(reversed(order)):
+        api.plan(m, (0, "INVOKED"), (2 + 3 * i, "LIVE"))
+    got = await collect(dyte.livestreams.wait_until_live_many(order))
+    assert [ls.meeting_id for ls in got] == list(reversed(order))
+    assert all(ls.is_live for ls in got)
+    # the list serves them all, until so few are left that polling each costs no more
+    apart = {path.split("/")[2] for _, path, _ in api.log if path.startswith("/meetings/")}
+    assert apart <= {"m0", "m1"}
+    assert poller(dyte).is_idle()
+
+
+async def test_list_requests_ask_for_the_largest_page_newest_first(dyte: AsyncDyte, api: Api):
+    for i in range(5):
+        api.plan(f"m{i}", (0, "LIVE"))
+    await collect(dyte.livestreams.wait_until_live_many([f"m{i}" for i in range(5)]))
+    (query,) = live_requests(api)
+    assert query == {"status": "LIVE", "sort_order": "DSC", "per_page": "100", "page_no": "1"}
+
+
+async def test_cost_does_not_grow_with_the_number_of_meetings(dyte: AsyncDyte, api: Api):
+    rng = random.Random(3)
+    meetings = [f"m{i}" for i in range(300)]
+    for m in meetings:
+        api.plan(m, (0, "INVOKED"), (rng.uniform(0, 60), "LIVE"))
+    got = await collect(dyte.livestreams.wait_until_live_many(meetings, poll_interval=2))
+    assert sorted(ls.meeting_id or "" for ls in got) == sorted(meetings)
+    rounds = len({t for t, path, _ in api.log if path == "/livestreams"})
+    # each round: up to 3 LIVE pages (300 LIVE at the end) and one ERRORED page
+    assert api.count() <= 4 * rounds + 3
+    assert rounds <= 60 / 2 + 3
+    assert api.count() < len(meetings)
+
+
+async def test_pages_are_walked_until_every_meeting_is_found(dyte: AsyncDyte, api: Api):
+    api.extra = [{"id": f"other{i}", "status": "LIVE", "meeting_id": f"x{i}"} for i in range(250)]
+    for i in range(5):
+        api.plan(f"m{i}", (0, "INVOKED"), (3, "LIVE"))
+    got = await collect(dyte.livestreams.wait_until_live_many([f"m{i}" for i in range(5)]))
+    assert len(got) == 5
+    pages = [int(q["page_no"]) for q in live_requests(api)]
+    assert max(pages) == 3  # the org's 250 other LIVE livestreams come first
+
+
+async def test_pages_added_while_a_round_reads_are_read_too(dyte: AsyncDyte, api: Api):
+    # Every time page 2 is read, 100 more of the org's livestreams go LIVE ahead of ours,
+    # pushing ours past the pages page 1 announced.
+    api.extra = [{"id": f"o{i}", "status": "LIVE", "meeting_id": f"x{i}"} for i in range(150)]
+    for i in range(5):
+        api.plan(f"m{i}", (0, "LIVE"))
+
+    def grow(req: Any, path: str) -> None:
+        if path == "/livestreams" and req.url.params.get("page_no") == "2":
+            n = len(api.extra)
+            api.extra[:0] = [
+                {"id": f"o{n + i}", "status": "LIVE", "meeting_id": "x"} for i in range(100)
+            ]
+
+    api.fault = grow
+    got = await collect(dyte.livestreams.wait_until_live_many([f"m{i}" for i in range(5)]))
+    assert len(got) == 5
+    assert api.clock.now() == START  # found in the first round
+
+
+async def test_a_failing_page_does_not_lose_the_others(dyte: AsyncDyte, api: Api):
+    api.extra = [{"id": f"o{i}", "status": "LIVE", "meeting_id": f"x{i}"} for i in range(250)]
+    for i in range(5):
+        api.plan(f"m{i}", (0, "LIVE"))
+    api.fault = lambda req, path: error(503) if req.url.params.get("page_no") == "2" else None
+    got = await collect(dyte.livestreams.wait_until_live_many([f"m{i}" for i in range(5)]))
+    assert len(got) == 5  # all on page 3, read even though page 2 keeps failing
+    assert api.count("/livestreams") >= 3
+
+
+async def test_few_meetings_are_polled_one_by_one(dyte: AsyncDyte, api: Api):
+    api.plan("a", (0, None), (3, "LIVE"))
+    api.plan("b", (0, "INVOKED"), (5, "LIVE"))
+    got = await collect(dyte.livestreams.wait_until_live_many(["a", "b", "a"]))
+    assert [ls.meeting_id for ls in got] == ["a", "b"]
+    assert api.count("/livestreams") == 0
+    assert api.count("/meetings/a/") == 3  # 0, 2, 4.5 (with backoff)
+
+
+async def test_list_is_used_only_when_cheaper(dyte: AsyncDyte, api: Api):
+    # 1,000 LIVE livestreams in the org: 10 pages a round, dearer than 6 meetings polled apart
+    api.extra = [{"id": f"o{i}", "status": "LIVE", "meeting_id": f"x{i}"} for i in range(1000)]
+    meetings = [f"m{i}" for i in range(6)]
+    for i, m in enumerate(meetings):
+        api.plan(m, (0, "INVOKED"), (10 + i, "LIVE"))
+    got = await collect(dyte.livestreams.wait_until_live_many(meetings))
+    assert len(got) == 6
+    assert len(live_requests(api)) <= 10  # one round, learning the cost, then per meeting
+    assert api.count("/meetings/") > 6
+
+
+async def test_errored_meetings_are_raised_at_the_end(dyte: AsyncDyte, api: Api):
+    meetings = [f"m{i}" for i in range(6)]
+    for m in meetings:
+        api.plan(m, (0, "INVOKED"), (9, "LIVE"))
+    api.plan("m2", (0, "INVOKED"), (3, "ERRORED"))
+    api.err_messages["ls-m2"] = "encoder disconnected"
+    got: list[Livestream] = []
+    with pytest.raises(LivestreamErroredError) as info:
+        await collect(dyte.livestreams.wait_until_live_many(meetings), got)
+    assert sorted(ls.meeting_id or "" for ls in got) == ["m0", "m1", "m3", "m4", "m5"]
+    assert info.value.err_message == "encoder disconnected"
+    assert info.value.livestream.meeting_id == "m2"
+    assert api.count("/meetings/m2/active-livestream") == 1  # the ERRORED list, confirmed
+    assert poller(dyte).is_idle()
+
+
+async def test_several_errored_meetings_are_named_in_one_error(dyte: AsyncDyte, api: Api):
+    meetings = [f"m{i}" for i in range(5)]
+    for m in meetings:
+        api.plan(m, (0, "INVOKED"), (4, "ERRORED"))
+    api.plan("m0", (0, "LIVE"))
+    with pytest.raises(LivestreamErroredError) as info:
+        await collect(dyte.livestreams.wait_until_live_many(meetings))
+    assert str(info.value).startswith("4 livestreams errored")
+    for m in meetings[1:]:
+        assert m in str(info.value)
+
+
+async def test_yield_errors_yields_them_as_they_come(dyte: AsyncDyte, api: Api):
+    meetings = [f"m{i}" for i in range(5)]
+    for m in meetings:
+        api.plan(m, (0, "INVOKED"), (8, "LIVE"))
+    api.plan("m4", (0, "INVOKED"), (2, "ERRORED"))
+    got = await collect(dyte.livestreams.wait_until_live_many(meetings, yield_errors=True))
+    assert isinstance(got[0], LivestreamErroredError)
+    assert got[0].livestream.meeting_id == "m4"
+    assert all(isinstance(x, Livestream) and x.is_live for x in got[1:])
+    assert len(got) == 5
+
+
+async def test_an_old_errored_livestream_is_confirmed_once_and_ignored(dyte: AsyncDyte, api: Api):
+    meetings = [f"m{i}" for i in range(5)]
+    for m in meetings:
+        api.plan(m, (0, "INVOKED"), (20, "LIVE"))
+    api.extra = [{"id": "old-ls-m1", "status": "ERRORED", "meeting_id": "m1"}]
+    got = await collect(dyte.livestreams.wait_until_live_many(meetings))
+    assert len(got) == 5
+    assert api.count("/meetings/m1/active-livestream") == 1
+    assert api.count("/livestreams/") == 0  # no error message fetched for a stale one
+
+
+async def test_timeout_names_the_pending_meetings(dyte: AsyncDyte, api: Api, clock: FakeClock):
+    meetings = [f"m{i}" for i in range(6)]
+    for m in meetings:
+        api.plan(m, (0, "INVOKED"), (5, "LIVE"))
+    api.plan("m1", (0, "INVOKED"))
+    api.plan("m4", (0, None))
+    got: list[Livestream] = []
+    with pytest.raises(WaitTimeoutError) as info:
+        await collect(dyte.livestreams.wait_until_live_many(meetings, timeout=30), got)
+    assert len(got) == 4
+    assert info.value.pending == ("m1", "m4")
+    assert "m1, m4" in str(info.value)
+    assert clock.now() - 1000.0 == 30
+    assert poller(dyte).is_idle()
+
+
+async def test_timeout_with_an_errored_meeting_chains_it(dyte: AsyncDyte, api: Api):
+    meetings = [f"m{i}" for i in range(5)]
+    for m in meetings:
+        api.plan(m, (0, "LIVE"))
+    api.plan("m0", (0, "ERRORED"))
+    api.plan("m1", (0, "INVOKED"))
+    with pytest.raises(WaitTimeoutError) as info:
+        await collect(dyte.livestreams.wait_until_live_many(meetings, timeout=10))
+    assert info.value.pending == ("m1",)
+    assert isinstance(info.value.__cause__, LivestreamErroredError)
+
+
+async def test_a_list_the_server_refuses_falls_back_to_per_meeting_polls(dyte: AsyncDyte, api: Api):
+    meetings = [f"m{i}" for i in range(5)]
+    for i, m in enumerate(meetings):
+        api.plan(m, (0, "INVOKED"), (3 + i, "LIVE"))
+    api.fault = lambda req, path: error(400, "bad sort_order") if path == "/livestreams" else None
+    got = await collect(dyte.livestreams.wait_until_live_many(meetings))
+    assert len(got) == 5
+    assert api.count("/livestreams") == 1
+    assert not poller(dyte).list_mode
+
+
+async def test_transient_list_failures_do_not_end_the_wait(dyte: AsyncDyte, api: Api):
+    meetings = [f"m{i}" for i in range(5)]
+    for m in meetings:
+        api.plan(m, (0, "INVOKED"), (10, "LIVE"))
+
+    def flaky(req: Any, path: str) -> Any:
+        return error(502) if api.clock.now() < 1020 else None
+
+    api.fault = flaky
+    got = await collect(dyte.livestreams.wait_until_live_many(meetings, timeout=60))
+    assert len(got) == 5
+
+
+async def test_single_waits_and_many_waits_share_the_list(dyte: AsyncDyte, api: Api):
+    meetings = [f"m{i}" for i in range(8)]
+    for i, m in enumerate(meetings):
+        api.plan(m, (0, "INVOKED"), (5 + i, "LIVE"))
+    singles: list[Livestream] = []
+
+    async def one(m: str) -> None:
+        singles.append(await dyte.livestreams.wait_until_live(m))
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(collect, dyte.livestreams.wait_until_live_many(meetings[:5]))
+        for m in meetings[3:]:
+            tg.start_soon(one, m)
+    assert len(singles) == 5
+    # one list round per interval serves the iterator and the single waits alike
+    firsts = [t for t, path, q in api.log if path == "/livestreams" and q["status"] == "LIVE"]
+    assert all(b - a >= 2.0 for a, b in itertools.pairwise(firsts))
+    # Per meeting only before the list took over (t=0: trio may start the single waits
+    # first, and 3 meetings are too few for the list) and once few remain (m6, m7).
+    apart = {
+        path.split("/")[2] for t, path, _ in api.log if path.startswith("/meetings/") and t > START
+    }
+    assert apart <= {"m6", "m7"}
+    assert poller(dyte).is_idle()
+
+
+async def test_a_watch_on_a_list_meeting_polls_it_apart(dyte: AsyncDyte, api: Api):
+    meetings = [f"m{i}" for i in range(6)]
+    for m in meetings:
+        api.plan(m, (0, "INVOKED"), (6, "LIVE"))
+    seen: list[str] = []
+
+    async def watch() -> None:
+        async for ls in dyte.livestreams.watch("m0"):
+            seen.append(str(ls.status))
+            if ls.is_live:
+                return
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(collect, dyte.livestreams.wait_until_live_many(meetings))
+        tg.start_soon(watch)
+    assert seen == ["INVOKED", "LIVE"]
+    assert api.count("/meetings/m0/active-livestream") >= 3
+    assert poller(dyte).is_idle()
+
+
+async def test_empty_and_aclose(dyte: AsyncDyte, api: Api):
+    assert await collect(dyte.livestreams.wait_until_live_many([])) == []
+    for i in range(5):
+        api.plan(f"m{i}", (0, "INVOKED"), (4 * i, "LIVE"))
+    async with dyte.livestreams.wait_until_live_many([f"m{i}" for i in range(5)]) as waits:
+        async for ls in waits:
+            assert ls.meeting_id == "m0"
+            assert set(waits.pending) == {"m1", "m2", "m3", "m4"}
+            break
+    assert poller(dyte).is_idle()
+    with pytest.raises(StopAsyncIteration):
+        await waits.__anext__()
