@@ -7,6 +7,9 @@ fake = FakeDyte(clock=FakeClock())
 async with fake.client() as dyte:
     ...
 ```
+
+`fake.add_webhook(url)` makes the fake send signed `livestreaming.statusUpdate` webhooks
+(see `FakeDyte.add_webhook`; each one is recorded as a `WebhookDelivery`).
 """
 
 from __future__ import annotations
@@ -15,5 +18,6 @@ from dyte_async.testing._clock import FakeClock
 from dyte_async.testing._fake import FakeDyte
 from dyte_async.testing._faults import MalformedKind
 from dyte_async.testing._log import RecordedRequest
+from dyte_async.testing._webhooks import WebhookDelivery
 
-__all__ = ["FakeClock", "FakeDyte", "MalformedKind", "RecordedRequest"]
+__all__ = ["FakeClock", "FakeDyte", "MalformedKind", "RecordedRequest", "WebhookDelivery"]

@@ -11,7 +11,7 @@ import anyio
 
 from dyte_async.testing._fake import FakeDyte
 
-__all__ = ["main"]
+__all__ = ["build_fake", "main"]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -31,7 +31,51 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--api-key", default="fake-api-key")
     parser.add_argument("--api-token", default="fake-rtk-token")
     parser.add_argument("--no-rate-limit", action="store_true", help="turn the 2000/min limit off")
+    parser.add_argument(
+        "--webhook",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="POST signed livestreaming.statusUpdate webhooks to URL (loopback; repeatable)",
+    )
+    parser.add_argument(
+        "--webhook-flavor",
+        choices=("dyte", "realtimekit"),
+        default="dyte",
+        help="dyte-* or rtk-* headers and payload (default: dyte)",
+    )
     return parser
+
+
+def build_fake(argv: Sequence[str] | None = None) -> FakeDyte:
+    """The fake the command line describes (webhooks registered).
+
+    Args:
+        argv: the arguments (default: `sys.argv[1:]`).
+
+    Returns:
+        The fake, not serving yet.
+    """
+    parser = _parser()
+    return _build(parser, parser.parse_args(argv))
+
+
+def _build(parser: argparse.ArgumentParser, args: argparse.Namespace) -> FakeDyte:
+    go_live_after = None if args.go_live_after < 0 else args.go_live_after
+    fake = FakeDyte(
+        org_id=args.org_id,
+        api_key=args.api_key,
+        api_token=args.api_token,
+        go_live_after=go_live_after,
+        offline_after=None if go_live_after is None else min(0.2, go_live_after),
+        rate_limit=None if args.no_rate_limit else (2000, 60.0),
+    )
+    for url in args.webhook:
+        try:
+            fake.add_webhook(url, flavor=args.webhook_flavor)
+        except ValueError as exc:
+            parser.error(f"--webhook {url}: {exc}")
+    return fake
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -43,16 +87,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns:
         The exit status.
     """
-    args = _parser().parse_args(argv)
-    go_live_after = None if args.go_live_after < 0 else args.go_live_after
-    fake = FakeDyte(
-        org_id=args.org_id,
-        api_key=args.api_key,
-        api_token=args.api_token,
-        go_live_after=go_live_after,
-        offline_after=None if go_live_after is None else min(0.2, go_live_after),
-        rate_limit=None if args.no_rate_limit else (2000, 60.0),
-    )
+    parser = _parser()
+    args = parser.parse_args(argv)
+    fake = _build(parser, args)
 
     async def run() -> None:
         async with fake.serve(args.host, args.port) as base_url:
@@ -62,6 +99,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"  DYTE_ORG_ID={fake.org_id}")
             print(f"  DYTE_API_KEY={fake.api_key}")
             print(f"  Authorization: Basic {basic}")
+            origin = base_url.removesuffix("/v2")
+            for url in args.webhook:
+                print(f"  webhooks ({args.webhook_flavor}) to {url}")
+            print(f"  webhook public key: {origin}/.well-known/webhooks.json")
             print("Press Ctrl-C to stop.", flush=True)
             await anyio.sleep_forever()
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import collections
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection, Iterable
+from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -28,6 +29,15 @@ from dyte_async.testing._render import livestream_json, meeting_json
 from dyte_async.testing._routes import ROUTE_KEYS, Credentials, Resolved, dispatch, resolve
 from dyte_async.testing._state import FakeState, Livestream, Meeting, Timing
 from dyte_async.testing._transport import FakeTransport
+from dyte_async.testing._webhook_keys import WebhookKeys
+from dyte_async.testing._webhooks import (
+    DEFAULT_STATUSES,
+    LIVESTREAM_STATUS_UPDATE,
+    WebhookCallback,
+    WebhookDelivery,
+    WebhookFlavor,
+    WebhookSender,
+)
 from dyte_async.testing._wire import WireRequest, WireResponse, error_response
 
 if TYPE_CHECKING:
@@ -62,6 +72,13 @@ class FakeDyte:
     `malformed_next`) script misbehaviour; `requests`, `count()` and `route_counts` show
     what arrived.
 
+    Webhooks: `add_webhook(url)` (or `callback=`) subscribes a receiver to
+    `livestreaming.statusUpdate`; each status change (LIVE, OFFLINE, IDLE, ERRORED by
+    default; from the clock, `set_status`, starts and stops) is signed with the fake's own
+    key pair (public key at `GET /.well-known/webhooks.json`) and delivered: at once while
+    `serve()` or `sending_webhooks()` runs, else on `await deliver_webhooks()`. See
+    `webhook_deliveries`.
+
     Choices where the spec is silent or contradicts itself:
 
     - Answers take the shape of the spec's examples (e.g. `GET /livestreams/{id}` gives
@@ -89,9 +106,12 @@ class FakeDyte:
         max_per_page: the largest `per_page` honoured.
         default_per_page: `per_page` when a request gives none.
         seed: seed for ids, stream keys and tokens (None: random).
+        webhook_keypair: `(private_pem, public_pem)` to sign webhooks with, e.g. one
+            `dyte_async.webhooks.generate_keypair()` cached for a test session (None: a
+            pair generated when first needed, which takes some tens of milliseconds).
 
     Raises:
-        ValueError: for inconsistent settings.
+        ValueError: for inconsistent settings, or a `webhook_keypair` that does not match.
     """
 
     def __init__(
@@ -107,6 +127,7 @@ class FakeDyte:
         max_per_page: int = 100,
         default_per_page: int = 20,
         seed: int | None = None,
+        webhook_keypair: tuple[str, str] | None = None,
     ) -> None:
         if (
             go_live_after is not None
@@ -140,7 +161,12 @@ class FakeDyte:
             clock=self.clock,
             timing=Timing(offline_after=offline_after, go_live_after=go_live_after),
             seed=seed,
+            webhook_keys=WebhookKeys(webhook_keypair),
         )
+        self._webhooks = WebhookSender(self._state, seed=seed)
+        #: every webhook delivery, oldest first (see `WebhookDelivery`; updated in place
+        #: while its attempts are made).
+        self.webhook_deliveries: list[WebhookDelivery] = self._webhooks.deliveries
         self._credentials = Credentials(org_id=org_id, api_key=api_key, api_token=api_token)
         self._faults = FaultQueue()
         self._limiter = None if rate_limit is None else SlidingWindow(*rate_limit)
@@ -165,15 +191,20 @@ class FakeDyte:
     async def serve(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
         """Serve the fake over HTTP/1.1 on a real socket (asyncio or trio).
 
+        Webhooks are sent in the background meanwhile (see `sending_webhooks`).
+
         Args:
             host: the address to bind.
             port: the port (0: any free one).
 
         Yields:
             The v2 base URL, e.g. `"http://127.0.0.1:51234/v2"`. Leaving the block stops the
-            server and closes its connections.
+            server, closes its connections and stops webhook deliveries in flight.
         """
-        async with serve_http(self._handle, host, port) as (bound_host, bound_port):
+        async with (
+            serve_http(self._handle, host, port) as (bound_host, bound_port),
+            self._webhooks.running(),
+        ):
             shown = f"[{bound_host}]" if ":" in bound_host else bound_host
             yield f"http://{shown}:{bound_port}/v2"
 
@@ -214,6 +245,7 @@ class FakeDyte:
             await self.clock.sleep(delay)
         response = self._answer(request, resolved)
         self._set_status(record, None if response is None else response.status)
+        self._webhooks.kick()  # the request may have started or stopped a livestream
         return response
 
     def _answer(self, request: WireRequest, resolved: Resolved) -> WireResponse | None:
@@ -290,6 +322,7 @@ class FakeDyte:
             raise ValueError("status must be a non-empty string")
         livestream = self._livestream_for(meeting_id_or_livestream_id)
         self._state.set_status(livestream, status, err_message)
+        self._webhooks.kick()
 
     def add_meeting(self, **fields: Any) -> dict[str, Any]:
         """Store a meeting directly, without validation (`id=` may be given).
@@ -325,6 +358,7 @@ class FakeDyte:
             state.join(meeting, participant)
         if meeting.fields.get("live_stream_on_start") and state.active_livestream(meeting) is None:
             state.start_livestream(meeting, name=None)
+            self._webhooks.kick()
 
     def end_meeting(self, meeting_id: str) -> None:
         """End the meeting's session: its livestream stops and every participant leaves.
@@ -336,6 +370,7 @@ class FakeDyte:
         active = self._state.active_livestream(meeting)
         if active is not None:
             self._state.stop_livestream(active)
+            self._webhooks.kick()
         self._state.end_meeting_session(meeting)
 
     def join(self, meeting_id: str, participant_id: str) -> None:
@@ -391,14 +426,126 @@ class FakeDyte:
             ],
         }
 
+    # -- webhooks -----------------------------------------------------------------------
+
     @property
-    def webhook_public_key_pem(self) -> str | None:
-        """The PEM served at `GET /.well-known/webhooks.json` (None: that path answers 404)."""
-        return self._state.webhook_public_key_pem
+    def webhook_public_key_pem(self) -> str:
+        """The PEM served at `GET /.well-known/webhooks.json`.
+
+        The fake's own public key (its pair is generated on first use), unless another was
+        set: assign a PEM to serve it instead (for deliveries you sign yourself; the fake's
+        own deliveries then do not verify against it), or None to serve the fake's own.
+        """
+        return self._state.webhook_keys.served_pem()
 
     @webhook_public_key_pem.setter
     def webhook_public_key_pem(self, pem: str | None) -> None:
-        self._state.webhook_public_key_pem = pem
+        self._state.webhook_keys.served = pem
+
+    @property
+    def webhook_keypair(self) -> tuple[str, str]:
+        """`(private_pem, public_pem)` the fake signs webhooks with (generated on first use)."""
+        return self._state.webhook_keys.keypair()
+
+    def add_webhook(
+        self,
+        url: str | None = None,
+        *,
+        callback: WebhookCallback | None = None,
+        flavor: WebhookFlavor = "dyte",
+        events: Iterable[str] = (LIVESTREAM_STATUS_UPDATE,),
+        statuses: Collection[str] | None = DEFAULT_STATUSES,
+        max_retries: int = 5,
+        retry_delay: float = 0.01,
+        timeout: float = 3.0,
+        allow_remote: bool = False,
+        webhook_id: str | None = None,
+    ) -> str:
+        """Subscribe a receiver to livestream status changes from now on.
+
+        Each change found afterwards (see `deliver_webhooks`) is sent as a
+        `livestreaming.statusUpdate` POST whose JSON body is signed with the fake's key
+        pair (`webhook_keypair`) by `dyte_async.webhooks.signed_headers`, with a fresh
+        `dyte-uuid` / `rtk-uuid` per delivery (kept on its retries) and this webhook's id.
+        The Dyte body is `{"event", "streamId", "status"}`; the RealtimeKit one adds
+        `manualIngest`, `playbackUrl`, `ingestServer`, `streamKey` and `meeting`.
+
+        Success is a 2xx answer within `timeout` seconds. Failures are retried up to
+        `max_retries` times, after `retry_delay` real seconds doubled each time (at most
+        1 s): with `flavor="dyte"` any failure (as Dyte does: 3xx, 4xx, 5xx, no answer);
+        with `"realtimekit"` only 5xx, no answer and network errors (as RealtimeKit does).
+        A callback fails by raising or by outliving `timeout`.
+
+        Args:
+            url: where to POST (a loopback address unless `allow_remote`).
+            callback: called with `(body, headers)` instead of POSTing (sync or async).
+            flavor: `"dyte"` (`dyte-*` headers) or `"realtimekit"` (`rtk-*` headers).
+            events: event names (the spec's enum); only `livestreaming.statusUpdate` is
+                ever sent.
+            statuses: the statuses sent (None: every change, INVOKED included).
+            max_retries: retries after a failed attempt (Dyte: 5).
+            retry_delay: real seconds before the first retry.
+            timeout: real seconds an attempt may take (Dyte: 3).
+            allow_remote: allow a URL that is not on a loopback address.
+            webhook_id: the webhook id (None: a fresh uuid).
+
+        Returns:
+            The webhook id (sent as `dyte-webhook-id` / `rtk-webhook-id`).
+
+        Raises:
+            ValueError: neither or both of `url` and `callback`, a URL that is not http(s)
+                or not loopback, an unknown flavor or event, a taken id, bad numbers.
+        """
+        target = self._webhooks.add(
+            url,
+            callback=callback,
+            flavor=flavor,
+            events=events,
+            statuses=statuses,
+            max_retries=max_retries,
+            retry_delay=retry_delay,
+            timeout=timeout,
+            allow_remote=allow_remote,
+            webhook_id=webhook_id,
+        )
+        return target.id
+
+    def remove_webhook(self, webhook_id: str) -> None:
+        """Unsubscribe a webhook (its deliveries in flight finish).
+
+        Raises:
+            KeyError: for an unknown id.
+        """
+        self._webhooks.remove(webhook_id)
+
+    async def deliver_webhooks(self) -> list[WebhookDelivery]:
+        """Send the status changes not sent yet, now; return those deliveries.
+
+        The clock is read now, so with a `FakeClock` the changes its advances made due are
+        found. Returns when they are done, retries included. A background sender
+        (`serve()`, `sending_webhooks()`) does the same on its own; calling this as well
+        waits for its round in progress, and flushes before leaving its block. (Not from
+        a webhook callback: it would wait for the round that is calling it.)
+
+        Returns:
+            The deliveries made by this call, in order of change (also appended to
+            `webhook_deliveries`).
+        """
+        return await self._webhooks.deliver()
+
+    def sending_webhooks(self, *, poll_interval: float = 0.02) -> AbstractAsyncContextManager[None]:
+        """Deliver webhooks in the background while the `async with` block runs.
+
+        `serve()` does this on its own; use it with the in-process transport. Changes made
+        through the API, `set_status`, `start_meeting` and `end_meeting` (on the event
+        loop's thread) are sent at once; changes due to the clock are found within
+        `poll_interval` real seconds. Leaving the block stops deliveries in flight (they
+        stay `done=False`) and closes the HTTP clients.
+
+        Raises:
+            ValueError: `poll_interval` is not positive (on entering the block).
+        """
+        return self._webhooks.running(poll_interval)
 
     # -- faults -------------------------------------------------------------------------
 
@@ -500,6 +647,10 @@ class FakeDyte:
         return self.route_counts[route]
 
     def reset_counters(self) -> None:
-        """Empty `requests` and `route_counts` (state, faults and rate limit are kept)."""
+        """Empty `requests`, `route_counts` and `webhook_deliveries`.
+
+        State, faults, the rate limit and webhook registrations are kept.
+        """
         self.requests.clear()
         self.route_counts.clear()
+        self.webhook_deliveries.clear()

@@ -86,10 +86,9 @@ class Route:
 
 
 def _well_known(ctx: Ctx) -> WireResponse:
-    pem = ctx.state.webhook_public_key_pem
-    if pem is None:
-        # TODO(webhooks): FakeDyte signs no webhooks yet; set `fake.webhook_public_key_pem`.
-        raise ApiError(404, "No webhook public key configured on this FakeDyte")
+    # RealtimeKit's documented shape (Dyte's is undocumented); `public_key_from_body`
+    # reads it, as it reads the other known shapes.
+    pem = ctx.state.webhook_keys.served_pem()
     return json_response(200, {"success": True, "data": {"publicKey": pem}, "message": ""})
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import attrs
 
 from dyte_async._clock import Clock
+from dyte_async.testing._webhook_keys import WebhookKeys
 
 __all__ = [
     "ERRORED",
@@ -231,9 +232,18 @@ class FakeState:
         clock: the clock every timestamp and lifecycle reads.
         timing: livestream status delays.
         seed: seed of the id/key generator (None: random).
+        webhook_keys: the webhook key pair (None: one generated on first use).
     """
 
-    def __init__(self, *, org_id: str, clock: Clock, timing: Timing, seed: int | None) -> None:
+    def __init__(
+        self,
+        *,
+        org_id: str,
+        clock: Clock,
+        timing: Timing,
+        seed: int | None,
+        webhook_keys: WebhookKeys | None = None,
+    ) -> None:
         self.org_id = org_id
         self.clock = clock
         self.timing = timing
@@ -246,8 +256,9 @@ class FakeState:
         self.livestream_sessions: dict[str, LivestreamSession] = {}
         self.meeting_sessions: dict[str, MeetingSession] = {}
         self.presets: dict[str, Preset] = {}
-        #: served at `GET /.well-known/webhooks.json` when set (a PEM public key).
-        self.webhook_public_key_pem: str | None = None
+        #: the webhook signing key pair; its public key is served at
+        #: `GET /.well-known/webhooks.json`.
+        self.webhook_keys = webhook_keys if webhook_keys is not None else WebhookKeys()
 
     # -- time and ids ---------------------------------------------------------------------
 

@@ -100,8 +100,12 @@ def _load_public_key(data: bytes) -> RSAPublicKey:
     return key
 
 
+@functools.lru_cache(maxsize=16)
 def load_private_key(pem: str | bytes) -> RSAPrivateKey:
-    """The RSA private key in `pem` (unencrypted PKCS#8 or PKCS#1).
+    """The RSA private key in `pem` (unencrypted PKCS#8 or PKCS#1), loaded once per PEM.
+
+    Loading runs `cryptography`'s RSA consistency checks (tens of milliseconds), so the
+    key object is cached: signing many deliveries with one key pays for it once.
 
     Raises:
         ConfigurationError: `cryptography` is not installed.
@@ -157,6 +161,7 @@ def sign(body: bytes, private_key_pem: str | bytes) -> str:
         ConfigurationError: `cryptography` is not installed.
         WebhookKeyError: the private key cannot be loaded.
     """
+    require_cryptography()  # also when the key object is already cached
     key = load_private_key(private_key_pem)
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import padding

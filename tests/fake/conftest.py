@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,6 +16,13 @@ from dyte_async.testing import FakeClock, FakeDyte
 # The `dyte_fake` fixture comes from the pytest11 entry point once the package is installed;
 # importing it here makes it available when the tests run from a plain checkout.
 from dyte_async.testing._plugin import dyte_fake  # noqa: F401
+from dyte_async.webhooks import generate_keypair
+
+
+@functools.cache
+def webhook_keypair() -> tuple[str, str]:
+    """One RSA key pair for every test (generating one takes tens of milliseconds)."""
+    return generate_keypair()
 
 
 def basic_auth(fake: FakeDyte) -> str:

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from dyte_async.testing import FakeClock, FakeDyte, _routes
-from tests.fake.conftest import basic_auth, in_process
+from tests.fake.conftest import basic_auth, in_process, webhook_keypair
 
 pytestmark = pytest.mark.anyio
 
@@ -78,17 +78,24 @@ async def test_unknown_routes_and_methods(fake: FakeDyte) -> None:
     assert fake.requests[0].route is None
 
 
-async def test_well_known_hook(fake: FakeDyte) -> None:
+async def test_well_known_serves_the_fakes_key_or_the_one_set(clock: FakeClock) -> None:
+    fake = FakeDyte(clock=clock, webhook_keypair=webhook_keypair())
+    url = "https://fake.dyte.invalid/.well-known/webhooks.json"
+    other = "-----BEGIN PUBLIC KEY-----\nx\n-----END PUBLIC KEY-----\n"
     async with httpx.AsyncClient(transport=fake.transport()) as client:
-        missing = await client.get("https://fake.dyte.invalid/.well-known/webhooks.json")
-        fake.webhook_public_key_pem = "-----BEGIN PUBLIC KEY-----\nx\n-----END PUBLIC KEY-----\n"
-        served = await client.get("https://fake.dyte.invalid/.well-known/webhooks.json")
-    assert missing.status_code == 404
-    assert served.json() == {
+        own = await client.get(url)
+        fake.webhook_public_key_pem = other
+        replaced = await client.get(url)
+        fake.webhook_public_key_pem = None
+        restored = await client.get(url)
+    assert own.json() == {
         "success": True,
-        "data": {"publicKey": fake.webhook_public_key_pem},
+        "data": {"publicKey": webhook_keypair()[1]},
         "message": "",
     }
+    assert replaced.json()["data"]["publicKey"] == other
+    assert restored.json() == own.json()
+    assert fake.webhook_public_key_pem == webhook_keypair()[1]
 
 
 async def test_paging_rules(clock: FakeClock) -> None:

@@ -46,11 +46,16 @@ async def test_never_more_than_concurrency_in_flight(dyte):
     running = 0
     peak = 0
 
+    full = anyio.Event()
+
     async def fn(x: int) -> int:
         nonlocal running, peak
         running += 1
         peak = max(peak, running)
-        await anyio.sleep(0.001)
+        if running == 6:
+            full.set()
+        with anyio.move_on_after(0.5):
+            await full.wait()
         running -= 1
         return x
 
@@ -62,12 +67,17 @@ async def test_never_more_than_concurrency_in_flight(dyte):
 async def test_default_concurrency_is_the_clients_max_concurrency(dyte):
     running = 0
     peak = 0
+    full = anyio.Event()
 
     async def fn(x: int) -> None:
         nonlocal running, peak
         running += 1
         peak = max(peak, running)
-        await anyio.sleep(0.001)
+        if running == 7:
+            full.set()
+        # Hold each item until 7 run at once (or a while, if fewer ever do).
+        with anyio.move_on_after(0.5):
+            await full.wait()
         running -= 1
 
     async with dyte.map(fn, range(30)) as stream:
