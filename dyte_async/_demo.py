@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import anyio
 
 from dyte_async._cli import emit
-from dyte_async.errors import DyteError, LivestreamErroredError, WaitTimeoutError
+from dyte_async.errors import DyteError, LivestreamErroredError, NotFoundError, WaitTimeoutError
 from dyte_async.models import LivestreamStatus
 
 if TYPE_CHECKING:
@@ -201,9 +201,10 @@ async def _many(dyte: AsyncDyte, say: _Reporter, count: int, *, timeout: float) 
     try:
         async with waits:
             async for seen in waits:
-                if isinstance(seen, LivestreamErroredError):
-                    errors["LivestreamErroredError"] += 1
-                    say(f"ERRORED: {seen}", error="LivestreamErroredError")
+                if isinstance(seen, (LivestreamErroredError, NotFoundError)):
+                    name = type(seen).__name__
+                    errors[name] += 1
+                    say(f"ERRORED: {seen}", error=name)
                     continue
                 live.append(seen.id)
                 say(

@@ -19,6 +19,34 @@ What is polled
     request fails for good (not a transient error), this poller falls back to per-meeting
     polls.
 
+Meetings that do not exist
+    A 404 of the active livestream says "nothing active" whether the meeting has no
+    livestream yet or does not exist at all. So the first time a meeting is seen with
+    nothing active, its existence is confirmed once with ``GET /meetings/{id}`` (through
+    the pipeline, within the wait's deadline). A 404 there ends every wait on the meeting
+    with a `NotFoundError` naming it (`wait_until_live_many` reports it as it does an
+    ERRORED meeting); a transient failure leaves the question open for the next poll that
+    sees nothing active; other failures (401, 403, ...) end the waits as a failed poll does.
+    A meeting seen with a livestream, or confirmed, is remembered as existing by the
+    poller (the `KNOWN_MEETINGS` most recently seen), so later waits skip the check.
+
+    Cost: one ``GET /meetings/{id}`` per meeting per poller (again only after a transient
+    failure, or once the meeting was forgotten), and only for meetings seen with nothing
+    active before they are known to exist; a meeting found LIVE at once costs nothing
+    more. Concurrent waits on a meeting share the check (it is part of the shared poll,
+    and at most one check of a meeting is in flight).
+
+    In list mode absence from the LIVE list is all there is to see, and every starting
+    livestream shows it, so checks wait until they are few: after a round that read the
+    whole list, the meetings never seen with a livestream are checked when at most
+    `EXISTS_CHECKS_PER_ROUND` (100) are left to check (a small batch at once; in a large
+    one, when most others are LIVE, which is when an unknown meeting would hold the wait
+    up), or else those waited on for `EXISTS_CHECK_GRACE` (30 s). A round checks 100 at
+    most, `EXISTS_CHECK_CONCURRENCY` (10) at a time, so it takes at most ten more round
+    trips. So 300 meetings going LIVE within a round or two cost no check, and a large
+    batch about 100 checks plus one per meeting still not LIVE after 30 s. A failed
+    check ends that round's checks.
+
 Coalescing, with no background task
     Every wait registers a `_Waiter` on the meetings it watches; every meeting has one
     source of observations (its own poll loop, or the shared list). A poll loop has no task
@@ -26,7 +54,7 @@ Coalescing, with no background task
     the loop is due, polls, and publishes the result to every waiter of the meetings. When
     the driver leaves (its wait ended, failed or was cancelled) it hands the loop over to
     a waiter blocked on it. So any number of waits on one meeting cost one request per
-    interval, and nothing outlives the waits.
+    interval (plus one existence check in all), and nothing outlives the waits.
 
 Timing
     The first poll of a loop is immediate. The next comes after the smallest
@@ -91,6 +119,10 @@ from dyte_async.models import Livestream, LivestreamStatus
 __all__ = [
     "DEFAULT_POLL_INTERVAL",
     "DEFAULT_WAIT_TIMEOUT",
+    "EXISTS_CHECKS_PER_ROUND",
+    "EXISTS_CHECK_CONCURRENCY",
+    "EXISTS_CHECK_GRACE",
+    "KNOWN_MEETINGS",
     "LIST_PAGE_SIZE",
     "LIST_THRESHOLD",
     "LivestreamWaitMany",
@@ -112,6 +144,14 @@ LIST_PAGE_CONCURRENCY: Final = 16
 """List pages read at once (so a long list does not take every connection of the client)."""
 ERROR_DETAIL_GRACE: Final = 5.0
 """Seconds allowed to fetch an ERRORED session's message, even past the wait's deadline."""
+EXISTS_CHECK_CONCURRENCY: Final = 10
+"""Meeting existence checks (``GET /meetings/{id}``) one list round runs at once."""
+EXISTS_CHECKS_PER_ROUND: Final = 100
+"""Existence checks one list round runs at most (the others wait for later rounds)."""
+EXISTS_CHECK_GRACE: Final = 30.0
+"""Seconds a meeting may be missing from the list before it is checked, while too many are."""
+KNOWN_MEETINGS: Final = 100_000
+"""Meetings a poller remembers as existing (beyond, the least recently seen are forgotten)."""
 
 _LIVE: Final = LivestreamStatus.LIVE
 _ERRORED: Final = LivestreamStatus.ERRORED
@@ -262,18 +302,27 @@ class _Meeting:
     __slots__ = (
         "eligible",
         "err_message",
+        "exists",
         "id",
         "livestream",
+        "missing",
         "n_full",
         "n_inactive",
         "observed",
+        "since",
         "single",
         "source",
         "waiters",
     )
 
-    def __init__(self, meeting_id: str) -> None:
+    def __init__(self, meeting_id: str, *, since: float, exists: bool = False) -> None:
         self.id = meeting_id
+        #: when the first of its current waiters came (the clock's reading)
+        self.since = since
+        #: the meeting is known to exist (seen with a livestream, or `GET /meetings/{id}` said so)
+        self.exists = exists
+        #: `GET /meetings/{id}` said 404: the error every wait on the meeting ends with
+        self.missing: NotFoundError | None = None
         self.waiters: dict[_Waiter, None] = {}
         self.n_full = 0
         self.n_inactive = 0
@@ -338,6 +387,11 @@ class _SingleSource(_Source):
                 livestream: Livestream | None = await poller.read_active(meeting.id, deadline)
                 self.inactive_known = False
             except NotFoundError:
+                exists = await poller.confirm(meeting, deadline)
+                if exists is not True:
+                    # False: it does not exist (its waiters were told); None: it is being
+                    # checked by another poll right now (the next poll knows).
+                    return exists is False
                 if meeting.n_inactive == 0:
                     livestream = None
                 elif self.inactive_known:
@@ -408,6 +462,8 @@ class _ListSource(_Source):
                     changed |= poller.publish(meeting, None, None)  # dropped out of LIVE
         if missing:
             changed |= await self._errored(poller, missing, deadline)
+        if complete and missing:
+            changed |= await self._check(poller, missing, deadline)
         poller.rebalance()
         return changed
 
@@ -522,6 +578,52 @@ class _ListSource(_Source):
                     tg.start_soon(confirm, meeting_id, livestream_id)
         return any(results)
 
+    async def _check(self, poller: Poller, missing: set[str], deadline: float) -> bool:
+        """Make sure meetings never seen with a livestream exist: each once, a batch a round.
+
+        Absence from the LIVE list is what every starting livestream shows, so while more
+        than `Poller.checks_per_round` meetings are left to check, only those waited on for
+        `Poller.check_grace` are (most livestreams go LIVE sooner, and then need no check).
+        A round checks at most `checks_per_round` meetings (those in the list the longest
+        first), `Poller.check_concurrency` at a time. A failed check ends the round's
+        batch: a transient failure leaves the meeting to a later round, others end the
+        waits on the meeting (as a failed poll does).
+        """
+        unknown = [
+            meeting
+            for meeting_id, meeting in self.meetings.items()
+            if meeting_id in missing and poller.unconfirmed(meeting)
+        ]
+        if len(unknown) > poller.checks_per_round:
+            ripe = poller.clock.now() - poller.check_grace
+            unknown = [meeting for meeting in unknown if meeting.since <= ripe]
+        batch = unknown[: max(0, poller.checks_per_round)]
+        if not batch:
+            return False
+        todo = iter(batch)
+        changed = stop = False
+
+        async def worker() -> None:
+            nonlocal changed, stop
+            for meeting in todo:
+                if stop:
+                    return
+                try:
+                    exists = await poller.confirm(meeting, deadline)
+                except DyteError as exc:
+                    stop = True
+                    poller.failed(self, (meeting,), exc, listing=False)
+                    return
+                changed |= exists is False
+
+        if len(batch) == 1:
+            await worker()
+        else:
+            async with anyio.create_task_group() as tg:
+                for _ in range(min(poller.check_concurrency, len(batch))):
+                    tg.start_soon(worker)
+        return changed
+
     async def _confirm(
         self, poller: Poller, meeting_id: str, livestream_id: str, deadline: float
     ) -> bool:
@@ -562,6 +664,11 @@ class Poller:
         max_backoff: the interval grows to at most this many times `poll_interval`.
         list_threshold: list polling needs more than this many meetings waited on.
         page_size: `per_page` of list requests.
+        check_concurrency: meeting existence checks one list round runs at once.
+        checks_per_round: meeting existence checks one list round runs at most.
+        check_grace: seconds before meetings missing from the list are checked while
+            more than `checks_per_round` are.
+        known_meetings: meetings remembered as existing, at most.
     """
 
     def __init__(self, pipeline: Pipeline, *, rand: Callable[[], float] = random.random) -> None:
@@ -572,6 +679,10 @@ class Poller:
         self.max_backoff = 2.0
         self.list_threshold = LIST_THRESHOLD
         self.page_size = LIST_PAGE_SIZE
+        self.check_concurrency = EXISTS_CHECK_CONCURRENCY
+        self.checks_per_round = EXISTS_CHECKS_PER_ROUND
+        self.check_grace = EXISTS_CHECK_GRACE
+        self.known_meetings = KNOWN_MEETINGS
         self._rand = rand
         # Deadlines of all waits, earliest first (entries of finished waits are dropped
         # lazily). Drivers sleep at most until the earliest, and expire what is due.
@@ -592,6 +703,10 @@ class Poller:
         self._list_on = False
         self._list_disabled = False
         self._eligible = 0
+        # Meetings known to exist, least recently seen first (bounded by `known_meetings`),
+        # and the meetings whose `GET /meetings/{id}` is in flight.
+        self._known: dict[str, None] = {}
+        self._checking: set[str] = set()
 
     # -- introspection (tests, benchmarks) --------------------------------------------------
 
@@ -664,8 +779,9 @@ class Poller:
         meeting = waiter.meetings[meeting_id]
         try:
             while True:
-                if waiter.error is not None:
-                    raise waiter.error.with_traceback(None)
+                error = waiter.error or meeting.missing
+                if error is not None:
+                    raise error.with_traceback(None)
                 waiter.dirty.clear()
                 livestream = meeting.livestream
                 if livestream is not None:
@@ -721,7 +837,9 @@ class Poller:
         for meeting_id in meeting_ids:
             meeting = self._meetings.get(meeting_id)
             if meeting is None:
-                meeting = self._meetings[meeting_id] = _Meeting(meeting_id)
+                meeting = self._meetings[meeting_id] = _Meeting(
+                    meeting_id, since=self.clock.now(), exists=self._recall(meeting_id)
+                )
             if waiter in meeting.waiters:
                 continue
             meeting.waiters[waiter] = None
@@ -1037,6 +1155,79 @@ class Poller:
         )
         return _for_meeting(structure(envelope.data, Livestream), meeting_id)
 
+    # -- does the meeting exist? --------------------------------------------------------------
+
+    def unconfirmed(self, meeting: _Meeting) -> bool:
+        """True when the meeting's existence is unknown and no check of it is in flight."""
+        if meeting.exists or meeting.missing is not None:
+            return False
+        if meeting.id in self._known:
+            self.known(meeting)
+            return False
+        return meeting.id not in self._checking
+
+    async def confirm(self, meeting: _Meeting, deadline: float) -> bool | None:
+        """Make sure a meeting seen with nothing active exists (`GET /meetings/{id}`, once).
+
+        Returns:
+            True when it exists (known already, or confirmed now); False when it does not
+            (`missing` is set and its waiters are woken); None when a check of it is in
+            flight in another poll.
+
+        Raises:
+            DyteError: the check failed (not with 404); after a transient failure the next
+                poll that sees nothing active checks again.
+        """
+        if not self.unconfirmed(meeting):
+            if meeting.missing is not None:
+                return False
+            return True if meeting.exists else None
+        meeting_id = meeting.id
+        self._checking.add(meeting_id)
+        try:
+            await self.pipeline.send("GET", f"/meetings/{_q(meeting_id)}", deadline=deadline)
+        except NotFoundError as exc:
+            self.gone(meeting, exc)
+            return False
+        finally:
+            self._checking.discard(meeting_id)
+        self.known(meeting)
+        return True
+
+    def _recall(self, meeting_id: str) -> bool:
+        """True when the meeting is remembered as existing (it becomes the most recent)."""
+        known = self._known
+        if meeting_id not in known:
+            return False
+        del known[meeting_id]
+        known[meeting_id] = None
+        return True
+
+    def known(self, meeting: _Meeting) -> None:
+        """Remember that the meeting exists (for this record and later waits on it)."""
+        meeting.exists = True
+        known = self._known
+        known.pop(meeting.id, None)
+        known[meeting.id] = None
+        while len(known) > max(0, self.known_meetings):
+            del known[next(iter(known))]
+
+    def gone(self, meeting: _Meeting, exc: NotFoundError) -> None:
+        """The meeting does not exist: every wait on it ends with a `NotFoundError`."""
+        logger.info("meeting %s does not exist: %s", meeting.id, exc)
+        meeting.missing = NotFoundError(
+            f"meeting {meeting.id} does not exist ({exc.message})",
+            status_code=exc.status_code,
+            code=exc.code,
+            request_id=exc.request_id,
+            body=exc.body,
+            headers=exc.headers,
+            method=exc.method,
+            url=exc.url,
+        )
+        for waiter in list(meeting.waiters):
+            waiter.notify(meeting)
+
     async def read_latest(self, meeting: _Meeting, deadline: float) -> Livestream | None:
         """The meeting's latest livestream, stopped or not (after a 404 of the active one)."""
         known = meeting.livestream
@@ -1112,6 +1303,8 @@ class Poller:
         self, meeting: _Meeting, livestream: Livestream | None, err_message: str | None
     ) -> bool:
         """Record an observation; wake the meeting's waiters when it changed."""
+        if livestream is not None and not meeting.exists:
+            self.known(meeting)  # a meeting with a livestream exists
         old = meeting.livestream
         if livestream is not None:
             self._by_livestream[livestream.id] = meeting
@@ -1146,6 +1339,13 @@ class Poller:
             for waiter in list(meeting.waiters):
                 waiter.error = exc
                 waiter.kick()
+
+
+def _shown(meeting_ids: Collection[str]) -> str:
+    """Meeting ids for a message: the first ten, and how many in all."""
+    ids = list(itertools.islice(meeting_ids, 10))
+    more = f", ... ({len(meeting_ids)} in all)" if len(meeting_ids) > 10 else ""
+    return ", ".join(ids) + more
 
 
 def errored_error(meeting: _Meeting, livestream: Livestream) -> LivestreamErroredError:
@@ -1195,7 +1395,7 @@ class LivestreamWatch:
         meeting = waiter.meetings[self._meeting_id]
         try:
             while True:
-                error = waiter.error
+                error = waiter.error or meeting.missing
                 if error is not None:
                     self._closed = True
                     raise error.with_traceback(None)
@@ -1240,9 +1440,12 @@ class LivestreamWaitMany(Generic[_T]):
     """`dyte.livestreams.wait_until_live_many(...)`: yields each livestream as it goes LIVE.
 
     An async iterator, also an async context manager; `aclose()` ends it. Meetings seen
-    ERRORED are yielded as `LivestreamErroredError` values with `yield_errors=True`;
-    otherwise they are collected and raised once every other meeting is LIVE (one error,
-    naming them all). At the deadline it raises `WaitTimeoutError` with `.pending`.
+    ERRORED are yielded as `LivestreamErroredError` values with `yield_errors=True`, and
+    meetings that do not exist as `NotFoundError` values; otherwise they are collected and
+    raised once every other meeting is LIVE (one error, naming them all: a `NotFoundError`
+    when a meeting does not exist, chaining the `LivestreamErroredError` of errored ones,
+    if any, as its `__cause__`). At the deadline it raises `WaitTimeoutError` with
+    `.pending`.
     """
 
     __slots__ = (
@@ -1250,6 +1453,7 @@ class LivestreamWaitMany(Generic[_T]):
         "_deadline",
         "_errored",
         "_interval",
+        "_missing",
         "_pending",
         "_poller",
         "_ready",
@@ -1273,14 +1477,15 @@ class LivestreamWaitMany(Generic[_T]):
         self._deadline = _deadline_after(poller.clock.now(), timeout)
         self._interval = _check_interval(poll_interval)
         self._yield_errors = yield_errors
-        self._ready: deque[Livestream | LivestreamErroredError] = deque()
+        self._ready: deque[Livestream | LivestreamErroredError | NotFoundError] = deque()
         self._errored: list[LivestreamErroredError] = []
+        self._missing: list[tuple[str, NotFoundError]] = []
         self._waiter: _Waiter | None = None
         self._closed = False
 
     @property
     def pending(self) -> tuple[str, ...]:
-        """Meeting ids not LIVE (nor ERRORED) yet."""
+        """Meeting ids not LIVE yet (nor ERRORED, nor found not to exist)."""
         return tuple(self._pending)
 
     def __aiter__(self) -> LivestreamWaitMany[_T]:
@@ -1319,8 +1524,18 @@ class LivestreamWaitMany(Generic[_T]):
     def _collect(self, waiter: _Waiter) -> None:
         dirty, waiter.dirty = waiter.dirty, []
         for meeting in dict.fromkeys(dirty):
+            if meeting.id not in self._pending:
+                continue
+            missing = meeting.missing
+            if missing is not None:
+                self._resolve(waiter, meeting)
+                if self._yield_errors:
+                    self._ready.append(missing)
+                else:
+                    self._missing.append((meeting.id, missing))
+                continue
             livestream = meeting.livestream
-            if livestream is None or meeting.id not in self._pending:
+            if livestream is None:
                 continue
             if livestream.status == _LIVE:
                 self._resolve(waiter, meeting)
@@ -1338,7 +1553,7 @@ class LivestreamWaitMany(Generic[_T]):
         self._poller.unregister(waiter, meeting)
         self._poller.rebalance()
 
-    def _errors(self) -> LivestreamErroredError | None:
+    def _errored_error(self) -> LivestreamErroredError | None:
         errored = self._errored
         if not errored:
             return None
@@ -1351,6 +1566,35 @@ class LivestreamWaitMany(Generic[_T]):
             livestream=first.livestream,
             err_message=first.err_message,
         )
+
+    def _errors(self) -> DyteError | None:
+        """The error for the meetings that errored or do not exist (None: there are none)."""
+        errored = self._errored_error()
+        missing = self._missing
+        if not missing:
+            return errored
+        if len(missing) == 1 and errored is None:
+            return missing[0][1]
+        first = missing[0][1]
+        if len(missing) == 1:
+            message, method, url = first.message, first.method, first.url
+        else:
+            message = f"{len(missing)} meetings do not exist: {_shown([m for m, _ in missing])}"
+            method = url = ""  # several requests: none names them all
+        if errored is not None:
+            message += f"; also {len(self._errored)} livestream(s) errored"
+        error = NotFoundError(
+            message,
+            status_code=first.status_code,
+            code=first.code,
+            request_id=first.request_id,
+            body=first.body,
+            headers=first.headers,
+            method=method,
+            url=url,
+        )
+        error.__cause__ = errored
+        return error
 
     def _finish(self) -> None:
         self._closed = True
@@ -1371,14 +1615,16 @@ class LivestreamWaitMany(Generic[_T]):
                     break
         self._release()
         pending = tuple(self._pending)
-        shown = ", ".join(pending[:10]) + (
-            f", ... ({len(pending)} in all)" if len(pending) > 10 else ""
-        )
         errors = self._errors()
-        extra = f"; also {len(self._errored)} errored" if errors is not None else ""
+        also = []
+        if self._errored:
+            also.append(f"{len(self._errored)} errored")
+        if self._missing:
+            also.append(f"{len(self._missing)} not found")
+        extra = f"; also {', '.join(also)}" if also else ""
         timeout = self._timeout if self._timeout is not None else math.inf
         error = WaitTimeoutError(
-            f"{len(pending)} meeting(s) not LIVE after {timeout:g} s: {shown}{extra}",
+            f"{len(pending)} meeting(s) not LIVE after {timeout:g} s: {_shown(pending)}{extra}",
             pending=pending,
         )
         raise error from (errors if errors is not None else last_error)

@@ -293,6 +293,12 @@ class Livestreams(Resource):
         client within the deadline). Concurrent waits of one client share their polls, and
         waits on many meetings are served by one poll of `GET /livestreams?status=LIVE`.
 
+        The first 404 is confirmed once with `GET /meetings/{meeting_id}` (one request per
+        meeting per client, shared by concurrent waits; skipped for a meeting already seen
+        with a livestream): a meeting that does not exist ends the wait at once with
+        `NotFoundError` instead of waiting for the timeout. (While many meetings are waited
+        on through the list, checks follow the rules of `wait_until_live_many`.)
+
         The first poll is immediate; the next ones come every `poll_interval`, backing off
         gently (up to twice that) while nothing changes, so a change is seen within one
         current interval.
@@ -303,6 +309,7 @@ class Livestreams(Resource):
             poll_interval: seconds between polls (before backoff). Default 2.
 
         Raises:
+            NotFoundError: the meeting does not exist.
             LivestreamErroredError: the livestream went ERRORED (`.err_message` when the API
                 has one).
             WaitTimeoutError: not LIVE in time (`.last_status`: the last status seen).
@@ -336,7 +343,7 @@ class Livestreams(Resource):
 
         Raises:
             InvalidArgumentError: no status given.
-            LivestreamErroredError, WaitTimeoutError: as for `wait_until_live`.
+            NotFoundError, LivestreamErroredError, WaitTimeoutError: as for `wait_until_live`.
         """
         segment(meeting_id, "meeting_id")
         return await self._poller.wait_for(
@@ -363,6 +370,8 @@ class Livestreams(Resource):
             poll_interval: seconds between polls (before backoff). Default 2.
 
         Raises:
+            NotFoundError: (from iteration) the meeting does not exist (checked as for
+                `wait_until_live`).
             AuthenticationError, PermissionDeniedError, ...: (from iteration) a poll failed
                 for good.
         """
@@ -387,7 +396,7 @@ class Livestreams(Resource):
         timeout: float | None = ...,
         poll_interval: float = ...,
         yield_errors: Literal[True],
-    ) -> LivestreamWaitMany[Livestream | LivestreamErroredError]: ...
+    ) -> LivestreamWaitMany[Livestream | LivestreamErroredError | NotFoundError]: ...
 
     def wait_until_live_many(
         self,
@@ -396,7 +405,10 @@ class Livestreams(Resource):
         timeout: float | None = DEFAULT_WAIT_TIMEOUT,
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         yield_errors: bool = False,
-    ) -> LivestreamWaitMany[Livestream] | LivestreamWaitMany[Livestream | LivestreamErroredError]:
+    ) -> (
+        LivestreamWaitMany[Livestream]
+        | LivestreamWaitMany[Livestream | LivestreamErroredError | NotFoundError]
+    ):
         """Yield each meeting's livestream as it goes LIVE, in the order they do.
 
         `async for ls in dyte.livestreams.wait_until_live_many(ids, timeout=120): ...`.
@@ -411,15 +423,26 @@ class Livestreams(Resource):
         `LivestreamErroredError` (naming them all when several). With `yield_errors=True`
         each is yielded, as it is seen, as a `LivestreamErroredError` value (not raised).
 
+        Meetings that do not exist are reported the same way, as `NotFoundError`. A meeting
+        never seen with a livestream is checked once with `GET /meetings/{id}`: polled on
+        its own, at its first 404; served by the list, once at most 100 meetings are left
+        to check, or after 30 s (100 a round at most, 10 at a time), so meetings that go
+        LIVE meanwhile need no check. At the end a `NotFoundError` naming them is raised,
+        with the `LivestreamErroredError` of errored meetings, if any, as its `__cause__`;
+        with `yield_errors=True` each is yielded as a `NotFoundError` value.
+
         Args:
             meeting_ids: the meetings.
             timeout: seconds to wait in all (None: no limit). Default 300.
             poll_interval: seconds between polls (before backoff). Default 2.
-            yield_errors: yield errored meetings' errors instead of raising them at the end.
+            yield_errors: yield errored and unknown meetings' errors instead of raising
+                them at the end.
 
         Raises:
             WaitTimeoutError: (from iteration) the deadline passed; `.pending` holds the
-                meeting ids not LIVE yet (an ERRORED one, if any, is the `__cause__`).
+                meeting ids not LIVE yet (an ERRORED or unknown one, if any, is the
+                `__cause__`).
+            NotFoundError: (from iteration, at the end) some meetings do not exist.
             LivestreamErroredError: (from iteration, at the end) as described above.
         """
         ids = [meeting_ids] if isinstance(meeting_ids, str) else list(meeting_ids)

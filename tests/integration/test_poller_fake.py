@@ -16,14 +16,16 @@ from dyte_async import (
     Livestream,
     LivestreamErroredError,
     LivestreamStatus,
+    NotFoundError,
     WaitTimeoutError,
 )
-from dyte_async.testing import FakeDyte
+from dyte_async.testing import FakeClock, FakeDyte
 
 pytestmark = pytest.mark.anyio
 
 LIST = "GET /livestreams"
 ACTIVE = "GET /meetings/{meeting_id}/active-livestream"
+MEETING = "GET /meetings/{meeting_id}"
 
 
 @contextlib.asynccontextmanager
@@ -86,7 +88,10 @@ async def test_300_meetings_going_live_within_a_second_cost_fewer_requests_than_
                 assert ls.playback_url
                 got[ls.meeting_id or ""] = time.monotonic()
         assert sorted(got) == sorted(meetings)
-        assert fake.count() < len(meetings)
+        # The polls cost fewer requests than meetings; existence checks wait until at most
+        # 100 meetings are left to check (the others are LIVE by then), each checked once.
+        assert fake.count() - fake.count(MEETING) < len(meetings)
+        assert fake.count(MEETING) <= 100
         assert fake.count(ACTIVE) <= 3 * 3  # per meeting only for the last few, if at all
         lags = [got[m] - went_live[m] for m in meetings]
         assert max(lags) < 3.0  # about one interval (0.25 s); generous for loaded machines
@@ -228,6 +233,83 @@ async def test_many_waits_on_one_meeting_share_polls_on_the_real_clock(fake: Fak
             tg.start_soon(later)
         assert len(results) == 200
         assert fake.count(ACTIVE) <= 8  # about 0.55 s / 0.1 s, with backoff
+
+
+async def test_an_unknown_meeting_fails_fast_over_a_socket(fake: FakeDyte) -> None:
+    idle = fake.add_meeting(title="not streaming yet")["id"]
+    async with served(fake) as dyte:
+        fake.reset_counters()
+        begun = time.monotonic()
+        with pytest.raises(NotFoundError) as info:
+            await dyte.livestreams.wait_until_live("no-such-meeting", poll_interval=0.05)
+        assert time.monotonic() - begun < 2.0  # not the 300 s timeout
+        assert info.value.status_code == 404
+        assert "meeting no-such-meeting does not exist" in str(info.value)
+        assert fake.count(ACTIVE) == 1
+        assert fake.count(MEETING) == 1
+        # A meeting that exists but has no livestream: the wait goes on, checked once.
+        fake.reset_counters()
+        with pytest.raises(WaitTimeoutError) as timed_out:
+            await dyte.livestreams.wait_until_live(idle, timeout=0.5, poll_interval=0.05)
+        assert "no active livestream" in str(timed_out.value)
+        assert fake.count(ACTIVE) >= 2
+        assert fake.count(MEETING) == 1
+        assert dyte.livestreams._poller.is_idle()
+
+
+async def test_an_unknown_meeting_fails_fast_in_process() -> None:
+    clock = FakeClock()
+    fake = FakeDyte(clock=clock, go_live_after=None, offline_after=None, rate_limit=None)
+    begun = clock.now()
+    async with fake.client(rate_limit=None) as dyte:
+        with pytest.raises(NotFoundError):
+            await dyte.livestreams.wait_until_live("no-such-meeting")
+        with pytest.raises(NotFoundError):
+            await _drain(dyte.livestreams.watch("no-such-meeting"))
+    assert clock.now() == begun
+    assert fake.count(MEETING) == 2  # one per wait: a missing meeting is not remembered
+
+
+async def test_unknown_meetings_among_many_are_reported_and_the_others_arrive(
+    fake: FakeDyte,
+) -> None:
+    meetings = started_meetings(fake, 10)
+    unknown = ["no-such-meeting-1", "no-such-meeting-2"]
+    async with served(fake) as dyte:
+        fake.reset_counters()
+
+        async def later() -> None:
+            await anyio.sleep(0.5)  # after the first round
+            for m in meetings:
+                fake.set_status(m, "LIVE")
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(later)
+            got = [
+                x
+                async for x in dyte.livestreams.wait_until_live_many(
+                    [*meetings[:5], *unknown, *meetings[5:]],
+                    timeout=20,
+                    poll_interval=0.1,
+                    yield_errors=True,
+                )
+            ]
+        missing = [x for x in got if isinstance(x, NotFoundError)]
+        assert len(missing) == 2
+        assert all(isinstance(x, NotFoundError) for x in got[:2])  # the first round's news
+        for name in unknown:
+            assert any(name in str(x) for x in missing)
+        live = sorted(x.meeting_id or "" for x in got if isinstance(x, Livestream))
+        assert live == sorted(meetings)
+        assert fake.count(MEETING) <= len(meetings) + len(unknown)
+        # Raised at the end when not yielded.
+        with pytest.raises(NotFoundError) as info:
+            await _drain(
+                dyte.livestreams.wait_until_live_many(
+                    [*meetings, unknown[0]], timeout=20, poll_interval=0.1
+                )
+            )
+        assert unknown[0] in str(info.value)
 
 
 async def _wait(dyte: AsyncDyte, meeting_id: str) -> None:

@@ -122,19 +122,19 @@ def test_a_livestream_list_of_the_empty_fake(capsys: pytest.CaptureFixture[str])
     assert captured.err == ""
 
 
-def test_wait_times_out_on_every_meeting_at_once(capsys: pytest.CaptureFixture[str]) -> None:
-    ids = [f"m{i}" for i in range(30)]
-    argv = ["livestreams", "wait", "--fake", "--timeout", "0.3", "--poll-interval", "0.1", *ids]
+def test_wait_on_unknown_meetings_fails_each_at_once(capsys: pytest.CaptureFixture[str]) -> None:
+    ids = [f"m{i}" for i in range(30)]  # the embedded fake starts empty: none exists
+    argv = ["livestreams", "wait", "--fake", "--timeout", "60", "--poll-interval", "0.1", *ids]
     started = time.monotonic()
     assert main([*argv, "--json"]) == 1
     elapsed = time.monotonic() - started
     captured = capsys.readouterr()
     records = [json.loads(line) for line in captured.out.splitlines()]
     assert sorted(r["meeting_id"] for r in records) == sorted(ids)
-    assert {r["error"]["type"] for r in records} == {"WaitTimeoutError"}
-    assert json.loads(captured.err)["summary"]["errors"] == {"WaitTimeoutError": 30}
-    # All 30 waits ran side by side (one after another would take 9 s).
-    assert elapsed < 5
+    assert {r["error"]["type"] for r in records} == {"NotFoundError"}
+    assert all("does not exist" in r["error"]["message"] for r in records)
+    assert json.loads(captured.err)["summary"]["errors"] == {"NotFoundError": 30}
+    assert elapsed < 5  # each failed at its first poll, not at the 60 s timeout
 
 
 def test_the_demo_runs_in_process(capsys: pytest.CaptureFixture[str]) -> None:

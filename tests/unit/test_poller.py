@@ -31,6 +31,7 @@ from dyte_async import (
     Livestream,
     LivestreamErroredError,
     LivestreamStatus,
+    NotFoundError,
     PermissionDeniedError,
     WaitTimeoutError,
 )
@@ -69,6 +70,10 @@ class Api:
     t=3, INVOKED until t=5, LIVE after (t counts from the clock's start). A step may name
     the livestream id (default `ls-<meeting>`); `STOPPED` means stopped (the active read
     404s, reads of the livestream say IDLE).
+
+    Every meeting exists except those in `unknown`. The existence checks
+    (`GET /meetings/{id}`) have a route of their own, `checks`, with their own log
+    (`check_log`), fault (`check_fault`) and hook (`on_check`), so `log` holds the polls only.
     """
 
     def __init__(self, clock: FakeClock, router: respx.MockRouter) -> None:
@@ -76,9 +81,16 @@ class Api:
         self.plans: dict[str, list[tuple[float, str | None, str]]] = {}
         self.err_messages: dict[str, str] = {}
         self.extra: list[dict[str, Any]] = []  # other livestreams of the org
+        self.unknown: set[str] = set()  # meetings that do not exist
         self.log: list[tuple[float, str, dict[str, str]]] = []
         self.fault: Fault | None = None
         self.on_request: Callable[[str], None] | None = None
+        self.check_log: list[tuple[float, str]] = []
+        self.check_fault: Fault | None = None
+        self.on_check: Callable[[str], None] | None = None
+        self.checks = router.get(path__regex=r"^/meetings/[^/]+$").mock(
+            side_effect=self.handle_check
+        )
         router.route().mock(side_effect=self.handle)
 
     def plan(self, meeting_id: str, *steps: Step) -> None:
@@ -116,6 +128,29 @@ class Api:
     def times(self, prefix: str = "") -> list[float]:
         return [t - START for t, path, _ in self.log if path.startswith(prefix)]
 
+    def checked(self, meeting_id: str | None = None) -> int:
+        """How many existence checks arrived (of one meeting, when given)."""
+        return sum(1 for _, m in self.check_log if meeting_id in (None, m))
+
+    def check_times(self, meeting_id: str | None = None) -> list[float]:
+        return [t - START for t, m in self.check_log if meeting_id in (None, m)]
+
+    def handle_check(self, request: httpx.Request) -> httpx.Response:
+        path = unquote(request.url.path.removeprefix("/v2"))
+        meeting_id = path.split("/")[2]
+        self.check_log.append((self.clock.now(), meeting_id))
+        if self.on_check is not None:
+            self.on_check(meeting_id)
+        if self.check_fault is not None:
+            outcome = self.check_fault(request, path)
+            if isinstance(outcome, Exception):
+                raise outcome
+            if outcome is not None:
+                return outcome
+        if meeting_id in self.unknown:
+            return error(404, "No meeting found")
+        return envelope({"id": meeting_id, "title": "m", "status": "ACTIVE"})
+
     def handle(self, request: httpx.Request) -> httpx.Response:
         path = unquote(request.url.path.removeprefix("/v2"))
         query = dict(request.url.params)
@@ -129,6 +164,8 @@ class Api:
             if outcome is not None:
                 return outcome
         parts = path.strip("/").split("/")
+        if parts[0] == "meetings" and parts[1] in self.unknown:
+            return error(404, f"No meeting found for meeting_id {parts[1]}")
         if parts[0] == "meetings" and parts[2:] == ["active-livestream"]:
             status, _ = self.state(parts[1])
             if status is None or status == STOPPED:
@@ -241,6 +278,7 @@ async def test_404_then_live_returns_the_live_livestream(
     # polls at 0 (404), 2 (404, unchanged: the interval grows to 2.5), 4.5 (INVOKED), 6.5
     assert api.times() == [0, 2, 4.5, 6.5]
     assert elapsed(clock) == 6.5
+    assert api.check_times() == [0]  # the first 404 confirmed the meeting exists, once
 
 
 @pytest.mark.parametrize("status", ["INVOKED", "OFFLINE", "IDLE", "STARTING"])
@@ -255,6 +293,7 @@ async def test_live_already_returns_after_one_request(dyte: AsyncDyte, api: Api,
     api.plan("m1", (0, "LIVE"))
     assert (await dyte.livestreams.wait_until_live("m1")).is_live
     assert api.count() == 1
+    assert api.checks.call_count == 0  # seen with a livestream: it exists
     assert elapsed(clock) == 0
 
 
@@ -355,6 +394,196 @@ async def test_invalid_arguments_send_nothing(dyte: AsyncDyte, api: Api):
         ls.wait_until_live_many(["m1", ""])
     assert api.count() == 0
     assert poller(dyte).is_idle()
+
+
+# -- meetings that do not exist ---------------------------------------------------------------
+
+
+async def _wait_kind(dyte: AsyncDyte, kind: str, meeting_id: str, **options: Any) -> Any:
+    if kind == "wait_until_live":
+        return await dyte.livestreams.wait_until_live(meeting_id, **options)
+    if kind == "wait_for_status":
+        return await dyte.livestreams.wait_for_status(meeting_id, ["IDLE", "LIVE"], **options)
+    async for ls in dyte.livestreams.watch(meeting_id, **options):
+        return ls
+    raise AssertionError("the watch ended")
+
+
+@pytest.mark.parametrize("kind", ["wait_until_live", "wait_for_status", "watch"])
+async def test_an_unknown_meeting_fails_fast_with_not_found(
+    dyte: AsyncDyte, api: Api, clock: FakeClock, kind: str
+):
+    api.unknown.add("no-such-meeting")
+    with pytest.raises(NotFoundError) as info:
+        await _wait_kind(dyte, kind, "no-such-meeting")
+    assert info.value.status_code == 404
+    assert "meeting no-such-meeting does not exist" in str(info.value)
+    assert api.count() == 1  # one poll (404) ...
+    assert api.checked("no-such-meeting") == 1  # ... and one check (404)
+    assert elapsed(clock) == 0  # not a sleep towards the 300 s deadline
+    assert clock.slept == []
+    assert poller(dyte).is_idle()
+
+
+def slowly(handler: Callable[[httpx.Request], httpx.Response]) -> Any:
+    """An async respx side effect: `handler`, answering after a few checkpoints."""
+
+    async def respond(request: httpx.Request) -> httpx.Response:
+        for _ in range(5):
+            await anyio.lowlevel.checkpoint()
+        return handler(request)
+
+    return respond
+
+
+async def test_concurrent_waits_on_an_unknown_meeting_share_one_check(
+    dyte: AsyncDyte, api: Api, clock: FakeClock
+):
+    api.unknown.add("nope")
+    api.checks.side_effect = slowly(api.handle_check)  # the others join while it is asked
+    outcomes: list[BaseException] = []
+
+    async def wait(kind: str) -> None:
+        with pytest.raises(NotFoundError) as info:
+            await _wait_kind(dyte, kind, "nope")
+        outcomes.append(info.value)
+
+    async with anyio.create_task_group() as tg:
+        for i in range(30):
+            tg.start_soon(wait, ("wait_until_live", "wait_for_status", "watch")[i % 3])
+    assert len(outcomes) == 30
+    assert api.count() == 1
+    assert api.checks.call_count == 1
+    assert elapsed(clock) == 0
+    assert poller(dyte).is_idle()
+
+
+async def test_a_meeting_without_a_livestream_yet_is_checked_once(
+    dyte: AsyncDyte, api: Api, clock: FakeClock
+):
+    api.plan("m1", (0, None), (40, "LIVE"))
+    results: list[Livestream] = []
+
+    async def wait(delay: float) -> None:
+        await clock.sleep(delay)
+        results.append(await dyte.livestreams.wait_until_live("m1", poll_interval=1))
+
+    async with anyio.create_task_group() as tg:
+        for i in range(50):
+            tg.start_soon(wait, (i % 5) * 3.0)  # some join while the poll is under way
+    assert len(results) == 50
+    assert all(r.is_live for r in results)
+    assert api.count("/meetings/m1/active-livestream") >= 15  # many polls saw 404 ...
+    assert api.checks.call_count == 1  # ... one check across all of them and all waiters
+    assert poller(dyte).is_idle()
+
+
+async def test_a_known_meeting_is_not_checked_again_by_later_waits(
+    dyte: AsyncDyte, api: Api, clock: FakeClock
+):
+    for _ in range(3):  # never started: every wait times out, with one check in all
+        with pytest.raises(WaitTimeoutError) as info:
+            await dyte.livestreams.wait_until_live("m1", timeout=5)
+        assert "no active livestream" in str(info.value)
+    assert api.checked("m1") == 1
+    # A meeting seen with a livestream exists: no check even when it stops.
+    api.plan("m2", (0, "LIVE"), (20, STOPPED))
+    await dyte.livestreams.wait_until_live("m2")
+    await dyte.livestreams.wait_for_status("m2", "IDLE")
+    assert api.checked("m2") == 0
+
+
+async def test_the_remembered_meetings_are_bounded(dyte: AsyncDyte, api: Api):
+    p = poller(dyte)
+    p.known_meetings = 2
+    for m in ("m1", "m2", "m1", "m3", "m1", "m2"):
+        with pytest.raises(WaitTimeoutError):
+            await dyte.livestreams.wait_until_live(m, timeout=1)
+    # m3 made room by forgetting m2, the least recently waited on, so m2 was checked again
+    assert [m for _, m in api.check_log] == ["m1", "m2", "m3", "m2"]
+    assert list(p._known) == ["m1", "m2"]
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [error(503, "maintenance"), httpx.ConnectError("refused"), error(429, **{"Retry-After": "1"})],
+    ids=["503", "connect", "429"],
+)
+async def test_a_transient_failure_of_the_check_is_retried_at_a_later_poll(
+    dyte: AsyncDyte, api: Api, clock: FakeClock, failure: httpx.Response | Exception
+):
+    api.unknown.add("nope")
+    api.check_fault = lambda req, path: failure if elapsed(clock) < 10 else None
+    with pytest.raises(NotFoundError):
+        await dyte.livestreams.wait_until_live("nope", timeout=60)
+    polls = api.times()
+    assert len([t for t in polls if t < 10]) >= 2  # kept waiting, polling, ...
+    assert all(any(p <= c for p in polls) for c in api.check_times())
+    assert api.check_times()[-1] >= 10  # ... and checking again until it got an answer
+    assert elapsed(clock) < 20
+    assert poller(dyte).is_idle()
+
+
+async def test_an_existing_meeting_whose_check_failed_is_checked_until_confirmed(
+    dyte: AsyncDyte, api: Api, clock: FakeClock
+):
+    api.plan("m1", (0, None), (30, "LIVE"))
+    api.check_fault = lambda req, path: error(502) if elapsed(clock) < 10 else None
+    assert (await dyte.livestreams.wait_until_live("m1", timeout=60)).is_live
+    assert len([t for t in api.check_times() if t >= 10]) == 1  # confirmed, then no more
+
+
+async def test_a_check_failing_until_the_deadline_times_out_on_time(
+    dyte: AsyncDyte, api: Api, clock: FakeClock
+):
+    api.check_fault = lambda req, path: error(503, "maintenance")
+    with pytest.raises(WaitTimeoutError) as info:
+        await dyte.livestreams.wait_until_live("m1", timeout=8)
+    assert elapsed(clock) == 8
+    assert isinstance(info.value.__cause__, InternalServerError)
+    assert "maintenance" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("status", "exc_type"), [(401, AuthenticationError), (403, PermissionDeniedError)]
+)
+async def test_a_check_refused_for_good_ends_the_wait(
+    dyte: AsyncDyte, api: Api, status: int, exc_type: type[Exception]
+):
+    api.check_fault = lambda req, path: error(status)
+    with pytest.raises(exc_type):
+        await dyte.livestreams.wait_until_live("m1")
+    assert api.count() == 1
+    assert api.checks.call_count == 1
+    assert poller(dyte).is_idle()
+
+
+async def test_cancelled_during_the_check_leaves_nothing_behind(dyte: AsyncDyte, api: Api):
+    api.plan("m1", (0, None), (5, "LIVE"))
+    before = task_count()
+    hung: list[float] = []
+    with anyio.CancelScope() as scope:
+
+        async def hang(request: httpx.Request) -> httpx.Response:
+            hung.append(elapsed(api.clock))
+            scope.cancel()
+            await anyio.sleep_forever()
+            raise AssertionError("not reached")
+
+        api.checks.side_effect = hang
+        async with anyio.create_task_group() as tg:
+            for _ in range(3):
+                tg.start_soon(dyte.livestreams.wait_until_live, "m1")
+    assert scope.cancelled_caught
+    p = poller(dyte)
+    assert p.is_idle()
+    assert not p._checking
+    assert task_count() == before
+    # Not answered: the next wait checks again.
+    api.checks.side_effect = api.handle_check
+    assert (await dyte.livestreams.wait_until_live("m1")).is_live
+    assert hung == [0]
+    assert api.check_times() == [0]
 
 
 # -- timing ---------------------------------------------------------------------------------
@@ -504,6 +733,7 @@ async def test_100_waits_on_one_meeting_share_one_request_per_interval(dyte: Asy
     assert len(times) == len(set(times))  # one request per poll time
     assert all(b - a >= 2.0 for a, b in itertools.pairwise(times))
     assert len(times) <= 8
+    assert api.checks.call_count == 1  # plus one existence check in all
     assert poller(dyte).is_idle()
 
 

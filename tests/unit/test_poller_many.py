@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import itertools
 import random
+from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
+import httpx
 import pytest
 import respx
 
@@ -15,6 +17,8 @@ from dyte_async import (
     AsyncDyte,
     Livestream,
     LivestreamErroredError,
+    NotFoundError,
+    PermissionDeniedError,
     WaitTimeoutError,
 )
 from dyte_async.testing import FakeClock
@@ -88,6 +92,11 @@ async def test_cost_does_not_grow_with_the_number_of_meetings(dyte: AsyncDyte, a
     assert api.count() <= 4 * rounds + 3
     assert rounds <= 60 / 2 + 3
     assert api.count() < len(meetings)
+    # plus, once, an existence check of each meeting not LIVE when its turn came: at most
+    # 100 a round, one per meeting in all
+    checks = Counter(m for _, m in api.check_log)
+    assert max(checks.values()) == 1
+    assert max(Counter(t for t, _ in api.check_log).values()) <= 100
 
 
 async def test_pages_are_walked_until_every_meeting_is_found(dyte: AsyncDyte, api: Api):
@@ -312,3 +321,187 @@ async def test_empty_and_aclose(dyte: AsyncDyte, api: Api):
     assert poller(dyte).is_idle()
     with pytest.raises(StopAsyncIteration):
         await waits.__anext__()
+
+
+# -- meetings that do not exist -------------------------------------------------------------
+
+
+def not_found_ids(errors: list[Any], candidates: set[str]) -> set[str]:
+    return {m for m in candidates for e in errors if f"meeting {m} does not exist" in str(e)}
+
+
+async def test_an_unknown_meeting_among_few_is_raised_at_the_end(
+    dyte: AsyncDyte, api: Api, clock: FakeClock
+):
+    api.unknown.add("nope")
+    api.plan("a", (0, None), (3, "LIVE"))
+    api.plan("b", (0, "INVOKED"), (5, "LIVE"))
+    got: list[Livestream] = []
+    with pytest.raises(NotFoundError) as info:
+        await collect(dyte.livestreams.wait_until_live_many(["a", "nope", "b"]), got)
+    assert [ls.meeting_id for ls in got] == ["a", "b"]
+    assert "meeting nope does not exist" in str(info.value)
+    assert clock.now() - START < 10  # when b was seen LIVE, not at the deadline (300 s)
+    assert api.checked("nope") == 1
+    assert api.checked("a") == 1  # it had no livestream yet: confirmed once
+    assert api.checked("b") == 0  # seen with a livestream: no check
+    assert poller(dyte).is_idle()
+
+
+async def test_unknown_meetings_in_list_mode_are_yielded_at_once_with_yield_errors(
+    dyte: AsyncDyte, api: Api
+):
+    meetings = [f"m{i}" for i in range(20)]
+    unknown = {"m3", "m11", "m17"}
+    api.unknown |= unknown
+    for i, m in enumerate(meetings):
+        api.plan(m, (0, "INVOKED"), (10 + i, "LIVE"))
+    got = await collect(dyte.livestreams.wait_until_live_many(meetings, yield_errors=True))
+    assert len(got) == 20
+    assert all(isinstance(x, NotFoundError) for x in got[:3])  # from the first round
+    assert not_found_ids(got[:3], set(meetings)) == unknown
+    assert all(isinstance(x, Livestream) and x.is_live for x in got[3:])
+    assert live_requests(api)  # served by the list
+    assert api.count("/meetings/") <= 2 * 4  # per meeting only at the end, if at all
+    checks = Counter(m for _, m in api.check_log)
+    assert set(checks) == set(meetings)  # none was seen LIVE at its turn: each checked ...
+    assert set(checks.values()) == {1}  # ... once
+    assert api.check_times() == [0] * 20
+    assert poller(dyte).is_idle()
+
+
+async def test_list_mode_checks_run_ten_at_a_time(dyte: AsyncDyte, api: Api):
+    meetings = [f"m{i}" for i in range(35)]
+    api.unknown |= set(meetings[30:])
+    for m in meetings[:30]:
+        api.plan(m, (0, "INVOKED"), (5, "LIVE"))
+    in_flight = peak = 0
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        try:
+            for _ in range(5):
+                await anyio.lowlevel.checkpoint()
+        finally:
+            in_flight -= 1
+        return api.handle_check(request)
+
+    api.checks.side_effect = slow
+    got = await collect(dyte.livestreams.wait_until_live_many(meetings, yield_errors=True))
+    assert sum(isinstance(x, NotFoundError) for x in got) == 5
+    assert peak == 10
+    assert api.checked() == 35
+
+
+async def test_list_mode_checks_wait_while_many_meetings_are_starting(
+    dyte: AsyncDyte, api: Api, clock: FakeClock
+):
+    poller(dyte).checks_per_round = 4
+    meetings = [f"m{i}" for i in range(12)] + ["u0", "u1"]
+    api.unknown |= {"u0", "u1"}
+    for m in meetings[:12]:
+        api.plan(m, (0, "INVOKED"), (3, "LIVE"))
+    found_at: list[float] = []
+    async for x in dyte.livestreams.wait_until_live_many(meetings, yield_errors=True):
+        if isinstance(x, NotFoundError):
+            found_at.append(clock.now() - START)
+    # Rounds at 0 and 2 see 14 meetings missing from the list: more than a round checks,
+    # and none missing for the grace (30 s) yet, so none is checked. By the round at 4.5
+    # the others are LIVE (no check needed), and u0 and u1 are few enough to check.
+    assert sorted(api.check_log) == [(START + 4.5, "u0"), (START + 4.5, "u1")]
+    assert found_at == [4.5, 4.5]
+
+
+async def test_list_mode_checks_stragglers_after_the_grace_a_batch_a_round(
+    dyte: AsyncDyte, api: Api, clock: FakeClock
+):
+    poller(dyte).checks_per_round = 4
+    meetings = [f"m{i}" for i in range(10)] + ["u0", "u1"]
+    api.unknown |= {"u0", "u1"}
+    for m in meetings[:10]:
+        api.plan(m, (0, "INVOKED"), (100, "LIVE"))
+    found_at: list[float] = []
+    got = []
+    async for x in dyte.livestreams.wait_until_live_many(meetings, yield_errors=True):
+        got.append(x)
+        if isinstance(x, NotFoundError):
+            found_at.append(clock.now() - START)
+    assert len(got) == 12
+    times = [t - START for t, _ in api.check_log]
+    assert min(times) >= 30  # not before the grace
+    assert max(Counter(times).values()) <= 4  # at most a batch a round
+    assert Counter(m for _, m in api.check_log) == Counter(meetings)  # each once
+    assert len(found_at) == 2
+    assert max(found_at) < 50  # three rounds after the grace, not at LIVE (100) or the end
+
+
+async def test_unknown_and_errored_meetings_are_raised_together_at_the_end(
+    dyte: AsyncDyte, api: Api
+):
+    meetings = [f"m{i}" for i in range(7)]
+    for m in meetings:
+        api.plan(m, (0, "INVOKED"), (5, "LIVE"))
+    api.unknown |= {"m1", "m4"}
+    api.plan("m2", (0, "INVOKED"), (3, "ERRORED"))
+    api.err_messages["ls-m2"] = "encoder disconnected"
+    got: list[Livestream] = []
+    with pytest.raises(NotFoundError) as info:
+        await collect(dyte.livestreams.wait_until_live_many(meetings), got)
+    assert sorted(ls.meeting_id or "" for ls in got) == ["m0", "m3", "m5", "m6"]
+    message = str(info.value)
+    assert message.startswith("404: 2 meetings do not exist: ")
+    assert "m1" in message
+    assert "m4" in message
+    assert message.endswith("; also 1 livestream(s) errored")
+    assert info.value.status_code == 404
+    cause = info.value.__cause__
+    assert isinstance(cause, LivestreamErroredError)
+    assert cause.err_message == "encoder disconnected"
+    assert poller(dyte).is_idle()
+
+
+async def test_timeout_leaves_unknown_meetings_out_of_pending(
+    dyte: AsyncDyte, api: Api, clock: FakeClock
+):
+    meetings = [f"m{i}" for i in range(5)]
+    for m in meetings[2:]:
+        api.plan(m, (0, "LIVE"))
+    api.unknown.add("m0")
+    api.plan("m1", (0, "INVOKED"))
+    with pytest.raises(WaitTimeoutError) as info:
+        await collect(dyte.livestreams.wait_until_live_many(meetings, timeout=10))
+    assert info.value.pending == ("m1",)
+    assert "also 1 not found" in str(info.value)
+    assert isinstance(info.value.__cause__, NotFoundError)
+    assert clock.now() - START == 10
+    assert poller(dyte).is_idle()
+
+
+async def test_a_check_refused_for_good_in_list_mode_ends_the_wait(dyte: AsyncDyte, api: Api):
+    meetings = [f"m{i}" for i in range(30)]
+    for m in meetings:
+        api.plan(m, (0, "INVOKED"), (5, "LIVE"))
+    api.check_fault = lambda req, path: error(403)
+    with pytest.raises(PermissionDeniedError):
+        await collect(dyte.livestreams.wait_until_live_many(meetings))
+    assert api.checked() <= 10  # the round's checks not yet under way were not sent
+    assert poller(dyte).is_idle()
+
+
+async def test_transient_check_failures_in_list_mode_are_retried_in_later_rounds(
+    dyte: AsyncDyte, api: Api, clock: FakeClock
+):
+    meetings = [f"m{i}" for i in range(6)]
+    for m in meetings:
+        api.plan(m, (0, "INVOKED"), (30, "LIVE"))
+    api.unknown.add("m5")
+    api.check_fault = lambda req, path: error(503) if clock.now() - START < 10 else None
+    got = await collect(dyte.livestreams.wait_until_live_many(meetings, yield_errors=True))
+    assert isinstance(got[0], NotFoundError)
+    assert 10 <= [t for t, m in api.check_log if m == "m5"][-1] - START < 20
+    assert len(got) == 6
+    ok = [m for m in meetings if m != "m5"]
+    answered = Counter(m for t, m in api.check_log if t - START >= 10)
+    assert all(answered[m] == 1 for m in ok)  # once answered, never asked again
