@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-import ipaddress
 import json
 import random
 import threading
@@ -41,6 +40,7 @@ import attrs
 import httpx
 import sniffio
 
+from dyte_async._net import is_loopback
 from dyte_async.testing._render import INGEST_SERVER, PLAYBACK_URL
 from dyte_async.testing._state import FakeState, Livestream, LivestreamSession
 from dyte_async.webhooks._jsjson import js_stringify
@@ -89,15 +89,6 @@ ORGANIZATION_NAME: Final = "FakeDyte organization"
 _MAX_RETRY_DELAY = 1.0
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def check_url(url: str, *, allow_remote: bool) -> str:
     """Return `url` if the fake may POST to it.
 
@@ -110,7 +101,7 @@ def check_url(url: str, *, allow_remote: bool) -> str:
         raise ValueError(f"invalid webhook url {url!r}: {exc}") from None
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise ValueError(f"a webhook url must be an absolute http(s) URL, got {url!r}")
-    if not allow_remote and not _is_loopback(parsed.host):
+    if not allow_remote and not is_loopback(parsed.host):
         raise ValueError(
             f"refusing to send webhooks to {parsed.host}: FakeDyte sends to loopback "
             "addresses only unless allow_remote=True"

@@ -18,7 +18,6 @@ failure surfaces as the library's usual errors.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from collections.abc import Callable, Mapping
 from typing import Any, Final
@@ -26,6 +25,7 @@ from typing import Any, Final
 import anyio
 import httpx
 
+from dyte_async._net import is_loopback
 from dyte_async._response import error_from_response
 from dyte_async.errors import (
     APIConnectionError,
@@ -79,15 +79,6 @@ def webhook_key_url(base_url: str) -> str:
     return str(url.copy_with(path=WELL_KNOWN_PATH, query=None, fragment=None, userinfo=b""))
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def check_key_url(url: str, *, allow_insecure_http: bool = False) -> str:
     """`url` if it is a safe place to fetch a public key from.
 
@@ -104,7 +95,7 @@ def check_key_url(url: str, *, allow_insecure_http: bool = False) -> str:
         raise ConfigurationError(f"invalid webhook key_url: {exc}") from None
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise ConfigurationError(f"key_url must be an absolute http(s) URL, got {url!r}")
-    if parsed.scheme == "http" and not allow_insecure_http and not _is_loopback(parsed.host):
+    if parsed.scheme == "http" and not allow_insecure_http and not is_loopback(parsed.host):
         raise ConfigurationError(
             f"refusing to fetch the webhook public key over plain http from {parsed.host}: "
             "use https, or pass allow_insecure_http=True"
