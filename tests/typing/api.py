@@ -45,6 +45,15 @@ async def flow() -> None:
             meeting.id, preset_name="p", custom_participant_id="c"
         )
         token: str = await dyte.participants.refresh_token(meeting.id, participant.id)
+        live: Livestream = await dyte.livestreams.wait_until_live(meeting.id, timeout=60)
+        idle: Livestream = await dyte.livestreams.wait_for_status(meeting.id, {"IDLE"})
+        async for changed in dyte.livestreams.watch(meeting.id, poll_interval=1.0):
+            _ = changed.status
+            break
+        async for many in dyte.livestreams.wait_until_live_many(["a", "b"], timeout=60):
+            _ = many.playback_url
+        host, viewer = await dyte.presets.ensure_livestream_presets()
+        _ = (live, idle, host.name, viewer.id)
         stats: ClientStats = dyte.stats()
         async with dyte.map(dyte.livestreams.stop, ["a", "b"], concurrency=2) as outcomes:
             async for outcome in outcomes:
