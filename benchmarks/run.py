@@ -8,7 +8,9 @@ Phases (one server process, clients in this process, CPU by `time.process_time`)
    worker), then `--duration` seconds of calls measured. Results: requests/s, client CPU
    per request, p50/p99 latency;
 2. decode: `json.loads` alone vs `json.loads` + cattrs per livestream body;
-3. import: `import dyte_async` vs `import httpx`, fresh interpreters, alternated;
+3. import: `import dyte_async` vs `import httpx`, fresh interpreters, alternated, bytecode
+   compiled beforehand for both (as installed from a wheel); also `import dyte_async` plus
+   what precedes a first request (`AsyncDyte(...)`, `.livestreams`, the models);
 4. fan-out: 1,000 `get_active` calls at once against the server limited to 50/s, the
    client configured with the same limit: makespan vs the theoretical minimum, and 429s.
 
@@ -233,33 +235,56 @@ def decode_cost(number: int) -> dict[str, Any]:
 # -- phase 3: import time ----------------------------------------------------------------------
 
 _IMPORT = (
-    "import time, sys; t = time.perf_counter(); import {module}; "
+    "import time, sys; t = time.perf_counter(); {statement}; "
     "print(time.perf_counter() - t, int('aiohttp' in sys.modules))"
 )
+#: what is timed: the import alone, and what a program does before its first request.
+_IMPORTS = {
+    "httpx": "import httpx",
+    "dyte_async": "import dyte_async",
+    "dyte_async_ready": (
+        "import dyte_async; dyte_async.AsyncDyte('org', 'key').livestreams; dyte_async.Livestream"
+    ),
+}
 
 
 def import_time(repeats: int) -> dict[str, Any]:
-    times: dict[str, list[float]] = {"httpx": [], "dyte_async": []}
+    """Fresh interpreters, alternated, each module's bytecode already compiled.
+
+    Installed from a wheel, both packages run from compiled bytecode; this source tree is
+    often used with PYTHONDONTWRITEBYTECODE=1, which would compile dyte_async on every run
+    and not httpx. So both are compiled into a private cache first (PYTHONPYCACHEPREFIX).
+    """
+    import tempfile
+
+    times: dict[str, list[float]] = {key: [] for key in _IMPORTS}
     aiohttp_loaded = False
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    for _ in range(repeats):
-        for module in times:
-            out = subprocess.run(
-                [sys.executable, "-c", _IMPORT.format(module=module)],
-                capture_output=True,
-                text=True,
-                check=True,
-                cwd=HERE.parent,
-                env=env,
-            ).stdout.split()
-            times[module].append(float(out[0]))
-            aiohttp_loaded = aiohttp_loaded or (module == "dyte_async" and out[1] == "1")
+    with tempfile.TemporaryDirectory(prefix="dyte-bench-pycache-") as cache:
+        env = {**os.environ, "PYTHONPYCACHEPREFIX": cache}
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        for round_no in range(repeats + 1):  # round 0 compiles the bytecode: not counted
+            for key, statement in _IMPORTS.items():
+                out = subprocess.run(
+                    [sys.executable, "-c", _IMPORT.format(statement=statement)],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                    cwd=HERE.parent,
+                    env=env,
+                ).stdout.split()
+                if round_no == 0:
+                    continue
+                times[key].append(float(out[0]))
+                aiohttp_loaded = aiohttp_loaded or (key == "dyte_async" and out[1] == "1")
     httpx_ms = 1e3 * statistics.median(times["httpx"])
     dyte_ms = 1e3 * statistics.median(times["dyte_async"])
+    ready_ms = 1e3 * statistics.median(times["dyte_async_ready"])
     return {
         "httpx_ms": httpx_ms,
         "dyte_async_ms": dyte_ms,
         "ratio": dyte_ms / httpx_ms,
+        "dyte_async_ready_ms": ready_ms,
+        "ready_ratio": ready_ms / httpx_ms,
         "repeats": repeats,
         "dyte_async_imports_aiohttp": aiohttp_loaded,
     }
@@ -291,6 +316,9 @@ async def _fan_out(base: str, calls: int, limit: int, per: float) -> dict[str, A
         makespan = time.perf_counter() - began
         after = client.stats()
     served = await anyio.to_thread.run_sync(_server_stats, base)
+    # The server accepts `limit` arrivals in any `per` window: arrival i + limit comes at
+    # least `per` after arrival i, so the last burst of `limit` arrives at least
+    # (ceil(calls / limit) - 1) * per after the first, however fast the client.
     minimum = (math.ceil(calls / limit) - 1) * per
     return {
         "calls": calls,

@@ -1,14 +1,21 @@
-"""dyte_async: an asyncio client for Dyte's livestreaming API v2 and Cloudflare RealtimeKit."""
+"""dyte_async: an asyncio client for Dyte's livestreaming API v2 and Cloudflare RealtimeKit.
+
+`AsyncDyte`, its configuration types and the errors are imported with the package; the
+models, presets, webhooks helpers and `__version__` when first asked for (module
+`__getattr__`), so `import dyte_async` costs little more than `import httpx`. Every name in
+`__all__` can be imported from here either way.
+"""
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from dyte_async._client import AsyncDyte
 from dyte_async._clock import Clock, SystemClock
-from dyte_async._pagination import AsyncPaginator
 from dyte_async._pipeline import ClientStats
 from dyte_async._ratelimit import RateLimit
 from dyte_async._retry import RetryPolicy
-from dyte_async._version import __version__
 from dyte_async.errors import (
     APIConnectionError,
     APIStatusError,
@@ -30,33 +37,37 @@ from dyte_async.errors import (
     WaitTimeoutError,
     WebhookSignatureError,
 )
-from dyte_async.models import (
-    Livestream,
-    LivestreamAnalytics,
-    LivestreamDayAnalytics,
-    LivestreamDetails,
-    LivestreamSession,
-    LivestreamStatus,
-    Meeting,
-    MeetingStatus,
-    Page,
-    Participant,
-)
-from dyte_async.models_presets import (
-    ActiveSession,
-    ActiveSessionStatus,
-    ModerationResult,
-    Preset,
-    PresetConfig,
-    PresetPermissions,
-    PresetSummary,
-    ProduceAccess,
-    RecorderType,
-    SessionParticipant,
-    ViewType,
-    WaitingRoomType,
-)
-from dyte_async.webhooks import WebhookKeyError, WebhookPayloadError
+
+if TYPE_CHECKING:
+    from dyte_async._pagination import AsyncPaginator
+    from dyte_async._version import __version__
+    from dyte_async.models import (
+        Livestream,
+        LivestreamAnalytics,
+        LivestreamDayAnalytics,
+        LivestreamDetails,
+        LivestreamSession,
+        LivestreamStatus,
+        Meeting,
+        MeetingStatus,
+        Page,
+        Participant,
+    )
+    from dyte_async.models_presets import (
+        ActiveSession,
+        ActiveSessionStatus,
+        ModerationResult,
+        Preset,
+        PresetConfig,
+        PresetPermissions,
+        PresetSummary,
+        ProduceAccess,
+        RecorderType,
+        SessionParticipant,
+        ViewType,
+        WaitingRoomType,
+    )
+    from dyte_async.webhooks import WebhookKeyError, WebhookPayloadError
 
 __all__ = [
     "APIConnectionError",
@@ -111,3 +122,57 @@ __all__ = [
     "WebhookSignatureError",
     "__version__",
 ]
+
+# The names imported on first use, and the module each lives in.
+_LAZY: dict[str, str] = {
+    "AsyncPaginator": "dyte_async._pagination",
+    "__version__": "dyte_async._version",
+    **dict.fromkeys(
+        (
+            "Livestream",
+            "LivestreamAnalytics",
+            "LivestreamDayAnalytics",
+            "LivestreamDetails",
+            "LivestreamSession",
+            "LivestreamStatus",
+            "Meeting",
+            "MeetingStatus",
+            "Page",
+            "Participant",
+        ),
+        "dyte_async.models",
+    ),
+    **dict.fromkeys(
+        (
+            "ActiveSession",
+            "ActiveSessionStatus",
+            "ModerationResult",
+            "Preset",
+            "PresetConfig",
+            "PresetPermissions",
+            "PresetSummary",
+            "ProduceAccess",
+            "RecorderType",
+            "SessionParticipant",
+            "ViewType",
+            "WaitingRoomType",
+        ),
+        "dyte_async.models_presets",
+    ),
+    "WebhookKeyError": "dyte_async.webhooks",
+    "WebhookPayloadError": "dyte_async.webhooks",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a lazily exported name on first access, and keep it."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

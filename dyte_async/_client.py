@@ -3,31 +3,32 @@
 from __future__ import annotations
 
 import base64
+import functools
 import ipaddress
 import logging
 import os
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
 from types import TracebackType
-from typing import Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 from urllib.parse import quote
 
 import httpx
 
 from dyte_async._clock import SYSTEM_CLOCK, Clock
-from dyte_async._fanout import FanOut
 from dyte_async._pipeline import ClientStats, Pipeline, logger
 from dyte_async._ratelimit import RateLimit, make_limiter
 from dyte_async._retry import RetryPolicy
 from dyte_async._transport import HTTP_BACKENDS, HttpBackend, build_transport
-from dyte_async._version import __version__
 from dyte_async.errors import ClientClosedError, ConfigurationError
-from dyte_async.resources.active_sessions import ActiveSessions
-from dyte_async.resources.livestreams import Livestreams
-from dyte_async.resources.meetings import Meetings
-from dyte_async.resources.participants import Participants
-from dyte_async.resources.presets import Presets
-from dyte_async.resources.webhooks import Webhooks
-from dyte_async.webhooks import webhook_key_url
+
+if TYPE_CHECKING:
+    from dyte_async._fanout import FanOut
+    from dyte_async.resources.active_sessions import ActiveSessions
+    from dyte_async.resources.livestreams import Livestreams
+    from dyte_async.resources.meetings import Meetings
+    from dyte_async.resources.participants import Participants
+    from dyte_async.resources.presets import Presets
+    from dyte_async.resources.webhooks import Webhooks
 
 __all__ = ["DEFAULT_BASE_URL", "AsyncDyte"]
 
@@ -76,6 +77,8 @@ class AsyncDyte:
             queue here and never inside httpcore's pool (see HAZARDS: cancellation there
             can poison the pool).
         http_client: an `httpx.AsyncClient` to use (never closed by us; no TLS/URL check).
+            Its requests go through its `send` (its hooks, auth, params, cookies apply);
+            those of the client we build go straight to its transport (faster).
         transport: an httpx async transport for the client we build (e.g. a fake).
         http_backend: the transport of the client we build: "aiohttp" (asyncio only, needs
             the `aiohttp` extra), "httpcore" (httpx's own, with a watchdog), or "auto":
@@ -150,7 +153,7 @@ class AsyncDyte:
         self._headers = {
             "Authorization": _authorization,
             "Accept": "application/json",
-            "User-Agent": f"dyte-async/{__version__}",
+            "User-Agent": f"dyte-async/{_version()}",
             **(headers or {}),
         }
         self._max_concurrency = max_concurrency
@@ -178,18 +181,60 @@ class AsyncDyte:
             connect_timeout=connect_timeout,
             attempt_timeout=attempt_timeout,
             clock=self._clock,
+            own_http=http_client is None,
         )
+        self._allow_insecure_http = allow_insecure_http or http_client is not None
         _configure_logging_from_env()
-        self.livestreams = Livestreams(self._pipeline)
-        self.meetings = Meetings(self._pipeline)
-        self.participants = Participants(self._pipeline)
-        self.presets = Presets(self._pipeline)
-        self.active_sessions = ActiveSessions(self._pipeline)
-        self.webhooks = Webhooks(
+
+    # -- resources: each module is imported when first used (`import dyte_async` stays
+    # cheap); the resource is made once and kept.
+
+    @functools.cached_property
+    def livestreams(self) -> Livestreams:
+        """Livestreams: start, stop, status, waits and listings (`resources.livestreams`)."""
+        from dyte_async.resources.livestreams import Livestreams
+
+        return Livestreams(self._pipeline)
+
+    @functools.cached_property
+    def meetings(self) -> Meetings:
+        """Meetings: create, get, list, update (`resources.meetings`)."""
+        from dyte_async.resources.meetings import Meetings
+
+        return Meetings(self._pipeline)
+
+    @functools.cached_property
+    def participants(self) -> Participants:
+        """A meeting's participants (`resources.participants`)."""
+        from dyte_async.resources.participants import Participants
+
+        return Participants(self._pipeline)
+
+    @functools.cached_property
+    def presets(self) -> Presets:
+        """Presets: the roles participants join with (`resources.presets`)."""
+        from dyte_async.resources.presets import Presets
+
+        return Presets(self._pipeline)
+
+    @functools.cached_property
+    def active_sessions(self) -> ActiveSessions:
+        """A meeting's active session (`resources.active_sessions`)."""
+        from dyte_async.resources.active_sessions import ActiveSessions
+
+        return ActiveSessions(self._pipeline)
+
+    @functools.cached_property
+    def webhooks(self) -> Webhooks:
+        """Webhook signature checks with the API's public key (`resources.webhooks`)."""
+        from dyte_async.resources.webhooks import Webhooks
+        from dyte_async.webhooks import webhook_key_url
+
+        return Webhooks(
             self._pipeline,
             get_http=self._get_http,
             key_url=webhook_key_url(self.base_url),
-            allow_insecure_http=allow_insecure_http or http_client is not None,
+            allow_insecure_http=self._allow_insecure_http,
         )
 
     @classmethod
@@ -293,6 +338,8 @@ class AsyncDyte:
             items: an iterable or async iterable, read lazily.
             concurrency: items in progress at once (default: `max_concurrency`).
         """
+        from dyte_async._fanout import FanOut
+
         return FanOut(fn, items, concurrency=concurrency or self._max_concurrency)
 
     # -- introspection -----------------------------------------------------------------
@@ -341,6 +388,14 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+@functools.cache
+def _version() -> str:
+    # importlib.metadata costs ~8 ms to import: paid by the first client, not the import.
+    from dyte_async._version import __version__
+
+    return __version__
 
 
 _LOG_LEVELS: Final = {"debug": logging.DEBUG, "info": logging.INFO}

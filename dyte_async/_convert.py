@@ -9,9 +9,10 @@ or flat. The functions here turn every shape we know into one; anything else is 
 
 from __future__ import annotations
 
+import types
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Union, get_args, get_origin
 
 import cattrs
 
@@ -108,6 +109,33 @@ def configure_converter(conv: cattrs.Converter) -> None:
     conv.register_structure_hook(LivestreamStatus, lambda v, _: LivestreamStatus(_string(v, None)))
     conv.register_structure_hook(MeetingStatus, lambda v, _: MeetingStatus(_string(v, None)))
     conv.register_structure_hook_func(_is_json_object, lambda v, _: dict(_mapping(v)))
+    conv.register_structure_hook_factory(_is_optional, lambda tp: _optional_hook(conv, tp))
+
+
+def _is_optional(tp: Any) -> bool:
+    """`X | None` (or `Optional[X]`) for one type `X`."""
+    if get_origin(tp) is not Union and not isinstance(tp, types.UnionType):
+        return False
+    args = get_args(tp)
+    return len(args) == 2 and type(None) in args
+
+
+def _optional_hook(conv: cattrs.Converter, tp: Any) -> Callable[[Any, Any], Any]:
+    """`X | None`: None, or `X`'s hook, looked up once (cattrs dispatches per value)."""
+    inner = next(arg for arg in get_args(tp) if arg is not type(None))
+    get_hook = getattr(conv, "get_structure_hook", None)  # cattrs >= 24.1
+    if get_hook is None:  # pragma: no cover - older cattrs
+
+        def fallback(value: Any, _: Any) -> Any:
+            return None if value is None else conv.structure(value, inner)
+
+        return fallback
+    hook = get_hook(inner)
+
+    def structure_optional(value: Any, _: Any) -> Any:
+        return None if value is None else hook(value, inner)
+
+    return structure_optional
 
 
 def _is_json_object(tp: Any) -> bool:

@@ -105,14 +105,21 @@ async def test_client_survives_repeated_storms_of_hundreds_of_calls(
         async with anyio.create_task_group() as group:  # a busy client: 100 connections
             for _ in range(100):
                 group.start_soon(dyte.livestreams.get_active, MEETING)
-        before = server.requests
         for _ in range(5):
+            before = server.requests
             async with anyio.create_task_group() as group:
                 for _ in range(400):
                     group.start_soon(dyte.livestreams.get_active, MEETING)
-                await anyio.sleep(rng.uniform(0.01, 0.1))
+                # Cancel only once calls are really in flight (reached the server), however
+                # long the machine takes to get 400 tasks going, then at a random moment.
+                with anyio.fail_after(10):
+                    while True:
+                        if server.requests > before:
+                            break
+                        await anyio.sleep(0.001)
+                await anyio.sleep(rng.uniform(0.0, 0.05))
                 group.cancel_scope.cancel()
-        assert server.requests > before  # calls were really in flight when cancelled
+            assert server.requests > before
         await expect_50_prompt_calls(dyte)
         transport = dyte._get_http()._transport
         if isinstance(transport, GuardedHTTPCoreTransport):

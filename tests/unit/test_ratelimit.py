@@ -88,6 +88,18 @@ class ManualClock:
             self.advance_to(self.sleepers[0][0])
 
 
+async def drive(clock: ManualClock, done: Sequence[object], total: int) -> None:
+    """Like `ManualClock.run`, for tasks that may also wait on the limiter's queue."""
+    for _ in range(100_000):
+        await anyio.wait_all_tasks_blocked()
+        if len(done) >= total:
+            return
+        if not clock.sleepers:
+            raise AssertionError("tasks are stuck: nobody sleeps, nobody finished")
+        clock.advance_to(clock.sleepers[0][0])
+    raise AssertionError("too many steps")
+
+
 def max_in_any_window(starts: Sequence[float], per: float) -> int:
     """The most starts in any half-open window [a, a + per) (starts sorted)."""
     return max(
@@ -518,3 +530,223 @@ def test_make_limiter_picks_the_implementation() -> None:
     assert isinstance(limiter, SlidingWindowLimiter)
     assert limiter.limit == REALTIMEKIT_DEFAULT
     assert repr(limiter).startswith("SlidingWindowLimiter(RateLimit(requests=250")
+
+
+# --- (g) held slots: the window counts from the end of each request -----------------------
+
+
+async def test_a_held_slot_counts_from_the_end_of_its_request() -> None:
+    clock = FakeClock(START)
+    limiter = SlidingWindowLimiter(RateLimit(1, per=10.0), clock)
+    slot = await limiter.acquire_slot()
+    assert (slot.time, slot.waited) == (START, 0.0)
+    assert limiter.held == 1
+    clock.advance(3.0)  # the request took 3 s
+    limiter.release(slot)
+    limiter.release(slot)  # idempotent
+    assert limiter.held == 0
+    # A start-counted slot would allow the next one at START + 10; the server may have
+    # seen this request as late as START + 3.
+    with pytest.raises(LimiterTimeout) as info:
+        await limiter.acquire_slot(deadline=START + 12.9)
+    assert info.value.wait == pytest.approx(10.0)
+    nxt = await limiter.acquire_slot()
+    assert nxt.time == START + 13.0
+    assert nxt.waited == pytest.approx(10.0)
+    limiter.release(nxt, at=nxt.time)  # `at` is taken as given
+    assert await limiter.acquire() == pytest.approx(10.0)
+
+
+async def test_a_slot_released_before_its_start_stays_used_until_then() -> None:
+    clock = FakeClock(START)
+    limiter = SlidingWindowLimiter(RateLimit(1, per=10.0), clock)
+    slot = limiter._reserve_slot(START)
+    assert not slot.held
+    limiter.release(slot, at=START + 50.0)  # not held: left alone
+    assert await limiter.acquire() == 10.0
+
+
+async def test_callers_wait_in_order_while_every_slot_is_held() -> None:
+    clock = ManualClock()
+    limiter = SlidingWindowLimiter(RateLimit(2, per=1.0), clock)
+    first, second = await limiter.acquire_slot(), await limiter.acquire_slot()
+    order: list[tuple[int, float]] = []
+    arrived: list[int] = []  # trio runs new tasks in no set order
+    done: list[None] = []
+
+    async def call(index: int) -> None:
+        arrived.append(index)
+        slot = await limiter.acquire_slot()
+        order.append((index, clock.now()))
+        limiter.release(slot)
+        done.append(None)
+
+    async with anyio.create_task_group() as tg:
+        for i in range(3):
+            tg.start_soon(call, i)
+        await anyio.wait_all_tasks_blocked()
+        assert order == []  # nobody can know when it may start: both slots are in use
+        assert limiter.queued == 3
+        clock.advance_to(START + 0.25)
+        limiter.release(second)  # free again at START + 1.25
+        clock.advance_to(START + 0.5)
+        limiter.release(first)  # free again at START + 1.5
+        await drive(clock, done, 3)
+    # First come, first served; the third waited for the first caller's release.
+    assert order == list(zip(arrived, [START + 1.25, START + 1.5, START + 2.25], strict=True))
+    assert limiter.waited_total == pytest.approx(1.25 + 1.5 + 2.25)
+
+
+async def test_a_caller_that_cannot_be_served_by_its_deadline_fails_at_once() -> None:
+    clock = FakeClock(START)
+    limiter = SlidingWindowLimiter(RateLimit(1, per=10.0), clock)
+    await limiter.acquire_slot()
+    # Held: the earliest possible start is `per` after a release happening now.
+    with pytest.raises(LimiterTimeout) as info:
+        await limiter.acquire_slot(deadline=START + 9.0)
+    assert info.value.wait == 10.0
+    assert limiter.queued == 0
+    assert clock.slept == []
+
+
+async def test_a_queued_caller_is_failed_when_the_release_comes_too_late() -> None:
+    clock = ManualClock()
+    limiter = SlidingWindowLimiter(RateLimit(1, per=10.0), clock)
+    held = await limiter.acquire_slot()
+    outcomes: list[object] = []
+
+    async def call(deadline: float | None) -> None:
+        try:
+            slot = await limiter.acquire_slot(deadline=deadline)
+        except LimiterTimeout as exc:
+            outcomes.append(exc)
+        else:
+            outcomes.append(slot.time)
+            limiter.release(slot)
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(call, START + 12.0)  # queued: START + 10 would have fitted
+        await anyio.wait_all_tasks_blocked()
+        tg.start_soon(call, None)
+        await anyio.wait_all_tasks_blocked()
+        clock.advance_to(START + 5.0)
+        limiter.release(held)  # free at START + 15: too late for the first caller
+        await drive(clock, outcomes, 2)
+    assert isinstance(outcomes[0], LimiterTimeout)
+    assert outcomes[0].wait == pytest.approx(10.0)
+    assert outcomes[1] == START + 15.0  # the slot went to the next caller
+
+
+async def test_cancelled_queued_callers_leave_the_queue_or_give_their_slot_back() -> None:
+    clock = ManualClock()
+    limiter = SlidingWindowLimiter(RateLimit(1, per=1.0), clock)
+    held = await limiter.acquire_slot()
+    with anyio.CancelScope() as scope:
+        scope.cancel()
+        await limiter.acquire_slot()  # queued, then cancelled: nothing taken
+    assert scope.cancelled_caught
+    assert limiter.queued == 0
+    assert limiter.held == 1
+
+    starts: list[float] = []
+    async with anyio.create_task_group() as tg:
+        waiting = anyio.CancelScope()
+
+        async def cancelled_after_being_served() -> None:
+            with waiting:
+                await limiter.acquire_slot()
+                await anyio.sleep_forever()
+
+        async def later() -> None:
+            slot = await limiter.acquire_slot()
+            starts.append(clock.now())
+            limiter.release(slot)
+
+        tg.start_soon(cancelled_after_being_served)
+        await anyio.wait_all_tasks_blocked()
+        tg.start_soon(later)
+        await anyio.wait_all_tasks_blocked()
+        limiter.release(held)  # serves the first caller with START + 1...
+        waiting.cancel()  # ...which gives up before starting: its slot stays used
+        await drive(clock, starts, 1)
+    assert starts == [START + 2.0]
+    assert limiter.held == 0
+
+
+async def test_a_pause_moves_back_callers_holding_future_slots() -> None:
+    clock = ManualClock()
+    limiter = SlidingWindowLimiter(RateLimit(1, per=10.0), clock)
+    limiter.release(await limiter.acquire_slot(), at=START)
+    done: list[float] = []
+
+    async def call() -> None:
+        slot = await limiter.acquire_slot()
+        done.append(clock.now())
+        limiter.release(slot)
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(call)
+        await clock.settle(done, 1)  # holds START + 10
+        limiter.pause_until(START + 30.0)
+        await clock.run(done, 1)
+    assert done == [START + 30.0]
+
+
+def arrivals_refused(arrivals: Sequence[float], requests: int, per: float) -> int:
+    """How many of `arrivals` a server keeping `requests` per sliding `per` would refuse."""
+    accepted: list[float] = []
+    refused = 0
+    for t in sorted(arrivals):
+        recent = [a for a in accepted if a > t - per]
+        if len(recent) < requests:
+            accepted.append(t)
+        else:
+            refused += 1
+    return refused
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(
+    requests=st.integers(min_value=1, max_value=8),
+    calls=st.lists(
+        st.tuples(
+            st.floats(min_value=0.0, max_value=3.0),  # when the caller arrives
+            st.floats(min_value=0.0, max_value=1.5),  # how long its request takes
+            st.floats(min_value=0.0, max_value=1.0),  # where in it the server sees it
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+)
+def test_held_slots_never_let_a_server_with_the_same_limit_refuse(
+    requests: int, calls: list[tuple[float, float, float]]
+) -> None:
+    per = 1.0
+    records: list[tuple[float, float, float]] = []  # (start, end, server arrival)
+
+    async def main() -> None:
+        clock = ManualClock()
+        limiter = SlidingWindowLimiter(RateLimit(requests, per), clock)
+
+        async def call(offset: float, duration: float, seen: float) -> None:
+            await clock.sleep(offset)
+            slot = await limiter.acquire_slot()
+            start = clock.now()
+            try:
+                await clock.sleep(duration)  # the request, answered or failed or cancelled
+            finally:
+                limiter.release(slot, at=clock.now())
+            end = clock.now()
+            records.append((start, end, start + seen * (end - start)))
+
+        async with anyio.create_task_group() as tg:
+            for c in calls:
+                tg.start_soon(call, *c)
+            await drive(clock, records, len(calls))
+        assert limiter.held == 0
+
+    anyio.run(main)
+    starts = sorted(start for start, _, _ in records)
+    assert max_in_any_window(starts, per) <= requests
+    # Wherever in its request the server saw each one, none was over the server's limit.
+    assert arrivals_refused([arrival for _, _, arrival in records], requests, per) == 0

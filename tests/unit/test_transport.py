@@ -348,3 +348,51 @@ async def test_linear_pool_replaces_connections_the_server_closed(anyio_backend:
             await anyio.sleep(0.01)  # the server's close arrives
     assert len(seen) == 5
     assert transport.rebuilds == 0
+
+
+# --- the read answer: what `httpx.Response(content=...)` makes, cheaper --------------------
+
+
+def test_the_installed_httpx_keeps_a_read_body_where_the_fast_read_puts_it() -> None:
+    assert transport_module._fast_read_works()
+
+
+@pytest.mark.parametrize("encoding", [None, "gzip"])
+async def test_a_read_answer_is_what_httpx_would_have_made(encoding: str | None) -> None:
+    request = httpx.Request("GET", "https://api.example/v2/x")
+    raw = [(b"Content-Type", b"application/json"), (b"X-Request-Id", b"r1")]
+    body = BODY
+    if encoding:
+        raw.append((b"Content-Encoding", encoding.encode()))
+        body = gzip.compress(BODY)
+    extensions = {"http_version": b"HTTP/1.1", "reason_phrase": b"OK"}
+    fast = transport_module._read_response(
+        200, raw, body, request, dict(extensions), encoded=encoding is not None
+    )
+    slow = httpx.Response(200, headers=raw, content=body, request=request, extensions=extensions)
+    assert fast.content == slow.content == BODY
+    assert fast.json() == slow.json()
+    assert fast.headers.raw == slow.headers.raw
+    assert (fast.is_stream_consumed, fast.is_closed) == (True, True)
+    assert (fast.status_code, fast.reason_phrase, fast.http_version) == (200, "OK", "HTTP/1.1")
+    assert fast.request is request
+    assert await fast.aread() == BODY  # already read: nothing more happens
+    await fast.aclose()
+
+
+@pytest.mark.usefixtures("asyncio_only")
+async def test_aiohttp_urls_are_parsed_once_per_url() -> None:
+    transport = AiohttpTransport(limits=limits())
+    async with serve(ok) as (base, seen):
+        for path in ("/v2/a?x=1", "/v2/a?x=1", "/v2/a?x=1", "/v2/b"):
+            response = await transport.handle_async_request(httpx.Request("GET", base + path))
+            assert response.json() == {"success": True, "data": {"message": "ok"}}
+        info = transport._url.cache_info()
+        await transport.aclose()
+    assert (info.hits, info.misses) == (2, 2)
+    assert [line.split(b"\r\n")[0] for line in seen] == [
+        b"GET /v2/a?x=1 HTTP/1.1",
+        b"GET /v2/a?x=1 HTTP/1.1",
+        b"GET /v2/a?x=1 HTTP/1.1",
+        b"GET /v2/b HTTP/1.1",
+    ]
