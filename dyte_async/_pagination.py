@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
 from typing import Generic, TypeVar
 
@@ -31,7 +31,7 @@ class AsyncPaginator(Generic[T]):
         self._fetch = fetch
         self._per_page = per_page
 
-    async def pages(self) -> AsyncIterator[Page[T]]:
+    async def pages(self) -> AsyncGenerator[Page[T], None]:
         """Yield each page in order, fetching lazily."""
         page_no = 1
         seen = 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from dyte_async import (
     AsyncDyte,
     AsyncPaginator,
@@ -60,7 +62,5 @@ async def flow() -> None:
                 result: str | None = outcome.result
                 error: Exception | None = outcome.error
         _ = (message, everything, session, token, stats, result, error)
-    try:
+    with contextlib.suppress(DyteError):
         AsyncDyte.realtimekit("acc", "app", "tok", max_retries=0)
-    except DyteError:
-        pass

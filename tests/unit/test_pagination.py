@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from typing import Any
 
@@ -142,7 +142,7 @@ def page_generators_closed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     closed: list[int] = []
     original = AsyncPaginator.pages
 
-    async def pages(self: AsyncPaginator[Any]) -> AsyncIterator[Page[Any]]:
+    async def pages(self: AsyncPaginator[Any]) -> AsyncGenerator[Page[Any], None]:
         try:
             async with aclosing(original(self)) as inner:
                 async for page in inner:
