@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import functools
-import ipaddress
 import logging
 import os
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
@@ -15,6 +14,7 @@ from urllib.parse import quote
 import httpx
 
 from dyte_async._clock import SYSTEM_CLOCK, Clock
+from dyte_async._net import is_loopback
 from dyte_async._pipeline import ClientStats, Pipeline, logger
 from dyte_async._ratelimit import RateLimit, make_limiter
 from dyte_async._retry import RetryPolicy
@@ -373,21 +373,12 @@ def _check_base_url(url: str, *, allow_insecure_http: bool) -> str:
         raise ConfigurationError(
             f"base_url must be an http(s) URL with a host, got {parsed.scheme}://{parsed.host}"
         )
-    if parsed.scheme == "http" and not allow_insecure_http and not _is_loopback(parsed.host):
+    if parsed.scheme == "http" and not allow_insecure_http and not is_loopback(parsed.host):
         raise ConfigurationError(
             f"refusing to send credentials in clear text to {parsed.host}: use https, "
             "or pass allow_insecure_http=True"
         )
     return url.rstrip("/")
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 @functools.cache

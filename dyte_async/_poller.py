@@ -115,6 +115,7 @@ from dyte_async.errors import (
     WaitTimeoutError,
 )
 from dyte_async.models import Livestream, LivestreamStatus
+from dyte_async.resources._base import int_or_none
 
 __all__ = [
     "DEFAULT_POLL_INTERVAL",
@@ -197,16 +198,6 @@ def _take(items: Iterable[Livestream], wanted: set[str], found: dict[str, Livest
         meeting_id = livestream.meeting_id
         if meeting_id in wanted and meeting_id not in found:
             found[meeting_id] = livestream
-
-
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return None
 
 
 def normalize_statuses(
@@ -477,13 +468,13 @@ class _ListSource(_Source):
         """
         items, paging = await poller.read_list(_LIVE, 1, deadline)
         _take(items, wanted, found)
-        total = _int(paging.get("total_count"))
+        total = int_or_none(paging.get("total_count"))
         if total is None:
             self.pages = 1
             if not items or len(found) == len(wanted) or len(items) < poller.page_size:
                 return True
             return await self._walk_on(
-                poller, wanted, found, deadline, _int(paging.get("end_offset"))
+                poller, wanted, found, deadline, int_or_none(paging.get("end_offset"))
             )
         size = len(items)
         pages = self.pages = math.ceil(total / size) if items else 1
@@ -506,7 +497,7 @@ class _ListSource(_Source):
                     except DyteError as exc:
                         errors.append(exc)
                         continue
-                    grown = _int(paging.get("total_count"))
+                    grown = int_or_none(paging.get("total_count"))
                     if grown is not None:
                         totals.append(grown)
 
@@ -537,14 +528,14 @@ class _ListSource(_Source):
         """Without a `total_count`: read pages one by one until a short or empty one."""
         for page_no in range(2, MAX_LIST_PAGES + 1):
             items, paging = await poller.read_list(_LIVE, page_no, deadline)
-            start = _int(paging.get("start_offset"))
+            start = int_or_none(paging.get("start_offset"))
             if not items or (last_end is not None and start is not None and start <= last_end):
                 return True  # the end, or a server that ignores page_no
             self.pages = page_no
             _take(items, wanted, found)
             if len(found) == len(wanted) or len(items) < poller.page_size:
                 return True
-            last_end = _int(paging.get("end_offset"))
+            last_end = int_or_none(paging.get("end_offset"))
         return False
 
     async def _errored(self, poller: Poller, missing: set[str], deadline: float) -> bool:

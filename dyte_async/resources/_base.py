@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import quote
 
 from dyte_async._convert import paging_from
 from dyte_async._pagination import AsyncPaginator
 from dyte_async._pipeline import Pipeline
+from dyte_async._response import Envelope
 from dyte_async.errors import InvalidArgumentError
 from dyte_async.models import Page
 
-__all__ = ["Resource", "segment", "without_none"]
+__all__ = ["Resource", "int_or_none", "page_from", "segment", "without_none"]
 
 T = TypeVar("T")
 
@@ -33,7 +34,8 @@ def without_none(fields: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if v is not None}
 
 
-def _int_or_none(value: Any) -> int | None:
+def int_or_none(value: Any) -> int | None:
+    """`value` as an int when it is a whole number (not a bool), else None."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -66,13 +68,18 @@ class Resource:
         async def fetch(page_no: int) -> Page[T]:
             query = {**base, "page_no": page_no, "per_page": per_page}
             envelope = await pipeline.send("GET", path, params=query, timeout=timeout)
-            paging = paging_from(envelope.body)
-            return Page(
-                items=tuple(decode(envelope.data)),
-                total_count=_int_or_none(paging.get("total_count")),
-                start_offset=_int_or_none(paging.get("start_offset")),
-                end_offset=_int_or_none(paging.get("end_offset")),
-                page_no=page_no,
-            )
+            return page_from(envelope, decode(envelope.data), page_no)
 
         return AsyncPaginator(fetch, per_page=per_page)
+
+
+def page_from(envelope: Envelope, items: Iterable[T], page_no: int) -> Page[T]:
+    """A `Page` of `items` with the answer's paging numbers (wherever it put them)."""
+    paging = paging_from(envelope.body)
+    return Page(
+        items=tuple(items),
+        total_count=int_or_none(paging.get("total_count")),
+        start_offset=int_or_none(paging.get("start_offset")),
+        end_offset=int_or_none(paging.get("end_offset")),
+        page_no=page_no,
+    )

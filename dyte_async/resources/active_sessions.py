@@ -15,7 +15,7 @@ from dyte_async.models_presets import (
     ModerationResult,
     SessionParticipant,
 )
-from dyte_async.resources._base import Resource, _int_or_none, segment
+from dyte_async.resources._base import Resource, int_or_none, segment
 
 __all__ = ["ActiveSessions"]
 
@@ -71,7 +71,7 @@ def _moderation(data: Any, count_key: str | None = None) -> ModerationResult:
         participants = tuple(structure(item, SessionParticipant) for item in items)
     else:
         raise ResponseDecodeError("expected a list under 'participants'")
-    count = _int_or_none(data.get(count_key)) if count_key else None
+    count = int_or_none(data.get(count_key)) if count_key else None
     if count is None and items is not None:
         count = len(participants)
     return ModerationResult(

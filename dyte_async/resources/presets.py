@@ -16,7 +16,7 @@ import anyio
 import attrs
 from cattrs.gen import make_dict_structure_fn, override
 
-from dyte_async._convert import converter, list_items, paging_from, structure
+from dyte_async._convert import converter, list_items, structure
 from dyte_async._pagination import AsyncPaginator
 from dyte_async._pipeline import Pipeline, logger
 from dyte_async._response import Envelope
@@ -41,7 +41,7 @@ from dyte_async.models_presets import (
     ViewType,
     WaitingRoomType,
 )
-from dyte_async.resources._base import Resource, _int_or_none, segment, without_none
+from dyte_async.resources._base import Resource, page_from, segment, without_none
 
 __all__ = ["Presets", "livestream_host_body", "livestream_viewer_body"]
 
@@ -606,14 +606,7 @@ class Presets(Resource):
         async def fetch(page_no: int) -> Page[PresetSummary]:
             query = {"page_no": page_no, "per_page": _LOOKUP_PER_PAGE}
             envelope = await pipeline.send("GET", "/presets", params=query, deadline=deadline)
-            paging = paging_from(envelope.body)
-            return Page(
-                items=tuple(_summaries(envelope.data)),
-                total_count=_int_or_none(paging.get("total_count")),
-                start_offset=_int_or_none(paging.get("start_offset")),
-                end_offset=_int_or_none(paging.get("end_offset")),
-                page_no=page_no,
-            )
+            return page_from(envelope, _summaries(envelope.data), page_no)
 
         # per_page=None: a server that clamps the page size must not end the walk early.
         return AsyncPaginator(fetch, per_page=None)
