@@ -14,7 +14,7 @@ from urllib.parse import quote
 import httpx
 
 from dyte_async._clock import SYSTEM_CLOCK, Clock
-from dyte_async._net import is_loopback
+from dyte_async._net import is_loopback, parse_http_url
 from dyte_async._pipeline import ClientStats, Pipeline, logger
 from dyte_async._ratelimit import RateLimit, make_limiter
 from dyte_async._retry import RetryPolicy
@@ -363,16 +363,9 @@ def _mask(value: str) -> str:
 
 
 def _check_base_url(url: str, *, allow_insecure_http: bool) -> str:
-    try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError) as exc:
-        raise ConfigurationError(f"invalid base_url: {exc}") from None
+    parsed = parse_http_url(url, "base_url")
     if parsed.userinfo:
         raise ConfigurationError("base_url must not carry credentials")
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise ConfigurationError(
-            f"base_url must be an http(s) URL with a host, got {parsed.scheme}://{parsed.host}"
-        )
     if parsed.scheme == "http" and not allow_insecure_http and not is_loopback(parsed.host):
         raise ConfigurationError(
             f"refusing to send credentials in clear text to {parsed.host}: use https, "

@@ -40,7 +40,7 @@ import attrs
 import httpx
 import sniffio
 
-from dyte_async._net import is_loopback
+from dyte_async._net import is_loopback, parse_http_url
 from dyte_async.testing._render import INGEST_SERVER, PLAYBACK_URL
 from dyte_async.testing._state import FakeState, Livestream, LivestreamSession
 from dyte_async.webhooks._jsjson import js_stringify
@@ -95,12 +95,7 @@ def check_url(url: str, *, allow_remote: bool) -> str:
     Raises:
         ValueError: not an absolute http(s) URL, or not loopback without `allow_remote`.
     """
-    try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError) as exc:
-        raise ValueError(f"invalid webhook url {url!r}: {exc}") from None
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise ValueError(f"a webhook url must be an absolute http(s) URL, got {url!r}")
+    parsed = parse_http_url(url, "webhook url")  # a ConfigurationError is a ValueError
     if not allow_remote and not is_loopback(parsed.host):
         raise ValueError(
             f"refusing to send webhooks to {parsed.host}: FakeDyte sends to loopback "

@@ -25,7 +25,7 @@ from typing import Any, Final
 import anyio
 import httpx
 
-from dyte_async._net import is_loopback
+from dyte_async._net import is_loopback, parse_http_url
 from dyte_async._response import error_from_response
 from dyte_async.errors import (
     APIConnectionError,
@@ -68,12 +68,7 @@ def webhook_key_url(base_url: str) -> str:
     Raises:
         ConfigurationError: `base_url` is not an absolute http(s) URL.
     """
-    try:
-        url = httpx.URL(base_url)
-    except (httpx.InvalidURL, TypeError) as exc:
-        raise ConfigurationError(f"invalid base_url: {exc}") from None
-    if url.scheme not in ("http", "https") or not url.host:
-        raise ConfigurationError(f"base_url must be an absolute http(s) URL, got {base_url!r}")
+    url = parse_http_url(base_url, "base_url")
     if url.host == _REALTIMEKIT_API_HOST and _REALTIMEKIT_PATH_MARK in url.path:
         return REALTIMEKIT_WEBHOOK_KEY_URL
     return str(url.copy_with(path=WELL_KNOWN_PATH, query=None, fragment=None, userinfo=b""))
@@ -89,12 +84,7 @@ def check_key_url(url: str, *, allow_insecure_http: bool = False) -> str:
     Raises:
         ConfigurationError: not an absolute http(s) URL, or plain http to another host.
     """
-    try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError) as exc:
-        raise ConfigurationError(f"invalid webhook key_url: {exc}") from None
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise ConfigurationError(f"key_url must be an absolute http(s) URL, got {url!r}")
+    parsed = parse_http_url(url, "webhook key_url")
     if parsed.scheme == "http" and not allow_insecure_http and not is_loopback(parsed.host):
         raise ConfigurationError(
             f"refusing to fetch the webhook public key over plain http from {parsed.host}: "
