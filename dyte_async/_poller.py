@@ -1352,7 +1352,54 @@ def errored_error(meeting: _Meeting, livestream: Livestream) -> LivestreamErrore
 # -- iterators ------------------------------------------------------------------------------
 
 
-class LivestreamWatch:
+_Self = TypeVar("_Self", bound="_Registration")
+
+
+class _Registration:
+    """What the waits' iterators share: a waiter registered with the poller while they run.
+
+    `aclose()` (also on leaving `async with`, or when the object is collected) unregisters
+    it, so nothing stays behind whatever way the iteration ends.
+    """
+
+    __slots__ = ("_closed", "_poller", "_waiter")
+
+    def __init__(self, poller: Poller) -> None:
+        self._poller = poller
+        self._waiter: _Waiter | None = None
+        self._closed = False
+
+    def _release(self) -> None:
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None:
+            self._poller.unregister_all(waiter)
+
+    def _on_close(self) -> None:
+        """What a subclass drops when it is closed (beyond the registration)."""
+
+    async def aclose(self) -> None:
+        """Stop waiting (nothing stays registered)."""
+        self._closed = True
+        self._on_close()
+        self._release()
+
+    async def __aenter__(self: _Self) -> _Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):  # at loop shutdown there is nothing to tidy
+            self._release()
+
+
+class LivestreamWatch(_Registration):
     """`dyte.livestreams.watch(...)`: yields the livestream each time its status changes.
 
     An async iterator (`async for ls in watch`), also an async context manager; `aclose()`
@@ -1360,15 +1407,13 @@ class LivestreamWatch:
     other waits share the meeting, through theirs).
     """
 
-    __slots__ = ("_closed", "_interval", "_last", "_meeting_id", "_poller", "_waiter")
+    __slots__ = ("_interval", "_last", "_meeting_id")
 
     def __init__(self, poller: Poller, meeting_id: str, *, poll_interval: float) -> None:
-        self._poller = poller
+        super().__init__(poller)
         self._meeting_id = meeting_id
         self._interval = _check_interval(poll_interval)
-        self._waiter: _Waiter | None = None
         self._last: tuple[str, LivestreamStatus] | None = None
-        self._closed = False
 
     def __aiter__(self) -> LivestreamWatch:
         return self
@@ -1401,33 +1446,8 @@ class LivestreamWatch:
             self._release()
             raise
 
-    def _release(self) -> None:
-        waiter, self._waiter = self._waiter, None
-        if waiter is not None:
-            self._poller.unregister_all(waiter)
 
-    async def aclose(self) -> None:
-        """Stop watching."""
-        self._closed = True
-        self._release()
-
-    async def __aenter__(self) -> LivestreamWatch:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    def __del__(self) -> None:
-        with contextlib.suppress(Exception):  # at loop shutdown there is nothing to tidy
-            self._release()
-
-
-class LivestreamWaitMany(Generic[_T]):
+class LivestreamWaitMany(_Registration, Generic[_T]):
     """`dyte.livestreams.wait_until_live_many(...)`: yields each livestream as it goes LIVE.
 
     An async iterator, also an async context manager; `aclose()` ends it. Meetings seen
@@ -1440,16 +1460,13 @@ class LivestreamWaitMany(Generic[_T]):
     """
 
     __slots__ = (
-        "_closed",
         "_deadline",
         "_errored",
         "_interval",
         "_missing",
         "_pending",
-        "_poller",
         "_ready",
         "_timeout",
-        "_waiter",
         "_yield_errors",
     )
 
@@ -1462,7 +1479,7 @@ class LivestreamWaitMany(Generic[_T]):
         poll_interval: float,
         yield_errors: bool,
     ) -> None:
-        self._poller = poller
+        super().__init__(poller)
         self._pending: dict[str, None] = dict.fromkeys(meeting_ids)
         self._timeout = timeout
         self._deadline = _deadline_after(poller.clock.now(), timeout)
@@ -1471,8 +1488,6 @@ class LivestreamWaitMany(Generic[_T]):
         self._ready: deque[Livestream | LivestreamErroredError | NotFoundError] = deque()
         self._errored: list[LivestreamErroredError] = []
         self._missing: list[tuple[str, NotFoundError]] = []
-        self._waiter: _Waiter | None = None
-        self._closed = False
 
     @property
     def pending(self) -> tuple[str, ...]:
@@ -1620,28 +1635,5 @@ class LivestreamWaitMany(Generic[_T]):
         )
         raise error from (errors if errors is not None else last_error)
 
-    def _release(self) -> None:
-        waiter, self._waiter = self._waiter, None
-        if waiter is not None:
-            self._poller.unregister_all(waiter)
-
-    async def aclose(self) -> None:
-        """Stop waiting (nothing stays registered)."""
-        self._closed = True
+    def _on_close(self) -> None:
         self._ready.clear()
-        self._release()
-
-    async def __aenter__(self) -> LivestreamWaitMany[_T]:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    def __del__(self) -> None:
-        with contextlib.suppress(Exception):  # at loop shutdown there is nothing to tidy
-            self._release()
