@@ -159,10 +159,7 @@ class ActiveSessions(Resource):
             NotFoundError: no such participant in the session, or no session running.
         """
         body = _targets(participant_ids, custom_participant_ids)
-        envelope = await self._pipeline.send(
-            "POST", f"{self._path(meeting_id)}/kick", json=body, timeout=timeout
-        )
-        return _moderation(envelope.data)
+        return await self._act(meeting_id, "kick", body, timeout)
 
     async def kick_all(self, meeting_id: str, *, timeout: float | None = None) -> ModerationResult:
         """Remove everyone from the session (`POST .../active-session/kick-all`).
@@ -177,10 +174,9 @@ class ActiveSessions(Resource):
         Raises:
             NotFoundError: no session running.
         """
-        envelope = await self._pipeline.send(
-            "POST", f"{self._path(meeting_id)}/kick-all", timeout=timeout
+        return await self._act(
+            meeting_id, "kick-all", None, timeout, count_key="kicked_participants_count"
         )
-        return _moderation(envelope.data, "kicked_participants_count")
 
     async def mute(
         self,
@@ -207,10 +203,7 @@ class ActiveSessions(Resource):
             NotFoundError: no such participant in the session, or no session running.
         """
         body = _targets(participant_ids, custom_participant_ids)
-        envelope = await self._pipeline.send(
-            "POST", f"{self._path(meeting_id)}/mute", json=body, timeout=timeout
-        )
-        return _moderation(envelope.data)
+        return await self._act(meeting_id, "mute", body, timeout)
 
     async def mute_all(
         self,
@@ -237,10 +230,23 @@ class ActiveSessions(Resource):
         if allow_unmute is not None and not isinstance(allow_unmute, bool):
             raise InvalidArgumentError(f"allow_unmute must be a bool, got {allow_unmute!r}")
         body = {} if allow_unmute is None else {"allow_unmute": allow_unmute}
-        envelope = await self._pipeline.send(
-            "POST", f"{self._path(meeting_id)}/mute-all", json=body, timeout=timeout
+        return await self._act(
+            meeting_id, "mute-all", body, timeout, count_key="muted_participants_count"
         )
-        return _moderation(envelope.data, "muted_participants_count")
+
+    async def _act(
+        self,
+        meeting_id: str,
+        action: str,
+        body: dict[str, Any] | None,
+        timeout: float | None,
+        *,
+        count_key: str | None = None,
+    ) -> ModerationResult:
+        envelope = await self._pipeline.send(
+            "POST", f"{self._path(meeting_id)}/{action}", json=body, timeout=timeout
+        )
+        return _moderation(envelope.data, count_key)
 
     @staticmethod
     def _path(meeting_id: str) -> str:
