@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -104,12 +106,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"  webhooks ({args.webhook_flavor}) to {url}")
             print(f"  webhook public key: {origin}/.well-known/webhooks.json")
             print("Press Ctrl-C to stop.", flush=True)
-            await anyio.sleep_forever()
+            # Wait for SIGINT/SIGTERM as a signal, not as KeyboardInterrupt: on Python 3.10
+            # anyio's asyncio runner turns Ctrl-C into a CancelledError traceback.
+            with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+                async for _ in signals:
+                    return
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):  # a Ctrl-C before the receiver is set
         anyio.run(run)
-    except KeyboardInterrupt:
-        print("stopped", file=sys.stderr)
+    print("stopped", file=sys.stderr)
     return 0
 
 
