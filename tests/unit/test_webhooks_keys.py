@@ -175,16 +175,6 @@ def test_an_answer_without_a_key_is_a_decode_error(body: bytes) -> None:
 
 
 @pytest.fixture
-def router() -> respx.MockRouter:
-    return respx.MockRouter(assert_all_called=False)
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
 async def dyte(router: respx.MockRouter, clock: FakeClock) -> AsyncIterator[AsyncDyte]:
     client = AsyncDyte(
         "org",
@@ -198,9 +188,9 @@ async def dyte(router: respx.MockRouter, clock: FakeClock) -> AsyncIterator[Asyn
 
 
 def resource(dyte: AsyncDyte, **kwargs: Any) -> Webhooks:
-    existing = getattr(dyte, "webhooks", None)
-    if isinstance(existing, Webhooks) and not kwargs:
-        return existing
+    """`dyte.webhooks`, or one built with other options (`refresh_interval`, ...)."""
+    if not kwargs:
+        return dyte.webhooks
     kwargs.setdefault("key_url", webhook_key_url(dyte.base_url))
     return Webhooks(dyte._pipeline, get_http=dyte._get_http, **kwargs)
 
@@ -303,8 +293,8 @@ async def test_a_non_rsa_key_is_not_cached(router: respx.MockRouter, webhooks: W
 
 async def test_a_slow_key_endpoint_times_out(router: respx.MockRouter, webhooks: Webhooks) -> None:
     async def slow(request: httpx.Request) -> httpx.Response:
-        await anyio.sleep(5)
-        return rtk_answer(PEM)
+        await anyio.sleep_forever()
+        raise AssertionError("unreachable")
 
     router.get(KEY_URL).mock(side_effect=slow)
     with pytest.raises(APITimeoutError, match="webhook public key"):
@@ -430,7 +420,8 @@ async def test_concurrent_failures_share_one_refresh(
     served = [keypair("old")[1]]
 
     async def answer(request: httpx.Request) -> httpx.Response:
-        await anyio.sleep(0.01)  # let the other verifications fail on the old key meanwhile
+        # let the other verifications fail on the old key meanwhile
+        await anyio.wait_all_tasks_blocked()
         return rtk_answer(served[0])
 
     route = router.get(KEY_URL).mock(side_effect=answer)
