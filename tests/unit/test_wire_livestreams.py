@@ -19,8 +19,8 @@ from dyte_async import (
     LivestreamStatus,
     NotFoundError,
 )
-from tests.unit import spec_examples as ex
-from tests.unit.spec_examples import assert_request, mocked, mocked_realtimekit
+from tests import spec_examples as ex
+from tests.unit.harness import assert_request, mocked, mocked_realtimekit
 
 pytestmark = pytest.mark.anyio
 

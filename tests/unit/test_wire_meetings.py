@@ -7,8 +7,8 @@ from datetime import datetime, timezone
 import pytest
 
 from dyte_async import Meeting, MeetingStatus
-from tests.unit import spec_examples as ex
-from tests.unit.spec_examples import assert_request, mocked
+from tests import spec_examples as ex
+from tests.unit.harness import assert_request, mocked
 
 pytestmark = pytest.mark.anyio
 

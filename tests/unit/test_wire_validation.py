@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from dyte_async import AsyncDyte, AsyncPaginator, DyteError, InvalidArgumentError
-from tests.unit import spec_examples as ex
-from tests.unit.spec_examples import mocked
+from tests import spec_examples as ex
+from tests.unit.harness import mocked
 
 pytestmark = pytest.mark.anyio
 
