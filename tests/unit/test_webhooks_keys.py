@@ -224,7 +224,9 @@ async def test_the_fetch_sends_no_credentials(router: respx.MockRouter, webhooks
     assert request.method == "GET"
 
 
-async def test_a_user_http_client_with_auth_sends_no_credentials(router: respx.MockRouter) -> None:
+async def test_a_user_http_client_with_auth_sends_no_credentials(
+    router: respx.MockRouter, clock: FakeClock
+) -> None:
     route = router.get(KEY_URL).mock(return_value=httpx.Response(200, text=PEM))
     async with httpx.AsyncClient(
         transport=httpx.MockTransport(router.async_handler),
@@ -232,7 +234,7 @@ async def test_a_user_http_client_with_auth_sends_no_credentials(router: respx.M
         headers={"Authorization": "Bearer x"},
         cookies={"session": "s"},
     ) as http:
-        dyte = AsyncDyte("org", "key", http_client=http, clock=FakeClock(), rate_limit=None)
+        dyte = AsyncDyte("org", "key", http_client=http, clock=clock, rate_limit=None)
         await resource(dyte).public_key()
     request = route.calls.last.request
     assert "authorization" not in request.headers
@@ -292,13 +294,18 @@ async def test_a_non_rsa_key_is_not_cached(router: respx.MockRouter, webhooks: W
 
 
 async def test_a_slow_key_endpoint_times_out(router: respx.MockRouter, webhooks: Webhooks) -> None:
+    arrived: list[httpx.Request] = []
+
     async def slow(request: httpx.Request) -> httpx.Response:
+        arrived.append(request)
         await anyio.sleep_forever()
         raise AssertionError("unreachable")
 
     router.get(KEY_URL).mock(side_effect=slow)
+    # The key fetch's timeout runs on real time (not the client's Clock): 50 ms here.
     with pytest.raises(APITimeoutError, match="webhook public key"):
         await webhooks.public_key(timeout=0.05)
+    assert len(arrived) == 1
 
 
 async def test_redirects_are_followed_but_never_to_plain_http(
