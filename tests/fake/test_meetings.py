@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from dyte_async.testing import FakeClock, FakeDyte
-from tests.fake import spec_examples as spec
+from tests.fake import shapes as spec
 from tests.fake.conftest import conforms, in_process
 
 pytestmark = pytest.mark.anyio

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dyte_async.testing import FakeDyte
-from tests.fake import spec_examples as spec
+from tests.fake import shapes as spec
 from tests.fake.conftest import conforms, in_process
 
 pytestmark = pytest.mark.anyio

@@ -520,7 +520,7 @@ async def test_a_change_from_the_loop_wakes_the_sender_before_its_next_look() ->
     fake.add_webhook(callback=inbox)
     async with fake.sending_webhooks(poll_interval=60):
         meeting_id, _ = await start_livestream(fake)
-        await anyio.sleep(0.01)  # the sender's first look is over: it waits 60 s now
+        await anyio.wait_all_tasks_blocked()  # the sender's first look is over: it waits 60 s
         fake.set_status(meeting_id, "LIVE")
         await inbox.wait_for(1, seconds=2)
 
@@ -642,7 +642,7 @@ async def test_start_meeting_with_live_stream_on_start_is_found_at_once() -> Non
     fake.add_webhook(callback=inbox, statuses=["INVOKED"])
     meeting = fake.add_meeting(title="auto", live_stream_on_start=True)
     async with fake.sending_webhooks(poll_interval=60):
-        await anyio.sleep(0.01)
+        await anyio.wait_all_tasks_blocked()  # the sender's first look is over
         fake.start_meeting(meeting["id"])
         await inbox.wait_for(1, seconds=2)
 
@@ -654,11 +654,13 @@ def test_one_fake_can_deliver_on_asyncio_then_on_trio() -> None:
         callback=lambda body, headers: statuses.append(parse_event(body).payload["status"])
     )
 
+    started: list[str] = []  # the meeting whose livestream the first run starts
+
     async def change(status: str) -> None:
-        active = [ls for ls in fake._state.livestreams.values() if ls.active]
-        meeting_id = active[0].meeting_id if active else (await start_livestream(fake))[0]
-        assert meeting_id is not None
-        fake.set_status(meeting_id, status)
+        if not started:
+            started.append((await start_livestream(fake))[0])
+        assert fake.active_livestream(started[0]) is not None
+        fake.set_status(started[0], status)
         await fake.deliver_webhooks()
 
     anyio.run(change, "LIVE", backend="asyncio")

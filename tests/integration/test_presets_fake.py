@@ -12,23 +12,11 @@ import pytest
 from dyte_async import AsyncDyte
 from dyte_async.errors import InvalidArgumentError, NotFoundError
 from dyte_async.models_presets import ActiveSessionStatus, Preset, ProduceAccess
-from dyte_async.resources.active_sessions import ActiveSessions
-from dyte_async.resources.presets import Presets
 from dyte_async.testing import FakeDyte
 
 pytestmark = pytest.mark.anyio
 
 NAMES = ["livestream_host", "livestream_viewer"]
-
-
-def presets_of(dyte: AsyncDyte) -> Presets:
-    existing = getattr(dyte, "presets", None)
-    return existing if isinstance(existing, Presets) else Presets(dyte._pipeline)
-
-
-def sessions_of(dyte: AsyncDyte) -> ActiveSessions:
-    existing = getattr(dyte, "active_sessions", None)
-    return existing if isinstance(existing, ActiveSessions) else ActiveSessions(dyte._pipeline)
 
 
 @pytest.fixture
@@ -49,7 +37,7 @@ async def dyte(fake: FakeDyte, base_url: str) -> AsyncIterator[AsyncDyte]:
 
 
 async def stored_names(dyte: AsyncDyte) -> list[str]:
-    return sorted([str(p.name) async for p in presets_of(dyte).list()])
+    return sorted([str(p.name) async for p in dyte.presets.list()])
 
 
 # -- get-or-create under concurrency ----------------------------------------------------------
@@ -59,7 +47,7 @@ async def test_twenty_concurrent_callers_of_one_client_create_each_preset_once(
     fake: FakeDyte, dyte: AsyncDyte
 ) -> None:
     results: list[tuple[Preset, Preset]] = []
-    presets = presets_of(dyte)  # `dyte.presets` once wired: one per client
+    presets = dyte.presets  # one per client
 
     async def call() -> None:
         results.append(await presets.ensure_livestream_presets())
@@ -81,7 +69,7 @@ async def test_twenty_clients_racing_like_processes_still_make_each_preset_once(
 
     async def process() -> None:
         async with AsyncDyte(fake.org_id, fake.api_key, base_url=base_url) as client:
-            results.append(await presets_of(client).ensure_livestream_presets())
+            results.append(await client.presets.ensure_livestream_presets())
 
     async with anyio.create_task_group() as tg:
         for _ in range(20):
@@ -97,7 +85,7 @@ async def test_twenty_clients_racing_like_processes_still_make_each_preset_once(
 
 
 async def test_ensure_is_idempotent_across_calls(fake: FakeDyte, dyte: AsyncDyte) -> None:
-    presets = presets_of(dyte)
+    presets = dyte.presets
     first = await presets.ensure_livestream_presets()
     second = await presets.ensure_livestream_presets()
 
@@ -110,7 +98,7 @@ async def test_a_create_whose_answer_is_lost_is_not_made_twice(
 ) -> None:
     fake.drop_next(after_action=True, route="POST /presets")
 
-    preset = await presets_of(dyte).get_or_create("stage", {"config": {"view_type": "WEBINAR"}})
+    preset = await dyte.presets.get_or_create("stage", {"config": {"view_type": "WEBINAR"}})
 
     assert preset.name == "stage"
     assert fake.count("POST /presets") == 1
@@ -121,7 +109,7 @@ async def test_a_create_whose_answer_is_lost_is_not_made_twice(
 
 
 async def test_crud_and_read_modify_write_keep_unknown_keys(dyte: AsyncDyte) -> None:
-    presets = presets_of(dyte)
+    presets = dyte.presets
     created = await presets.create(
         name="studio",
         config={"view_type": "WEBINAR", "livestream_viewer_qualities": [360, 720]},
@@ -157,8 +145,8 @@ async def test_crud_and_read_modify_write_keep_unknown_keys(dyte: AsyncDyte) -> 
 
 
 async def test_kick_and_mute_a_livestreamed_meeting(fake: FakeDyte, dyte: AsyncDyte) -> None:
-    host_preset, viewer_preset = await presets_of(dyte).ensure_livestream_presets()
-    sessions = sessions_of(dyte)
+    host_preset, viewer_preset = await dyte.presets.ensure_livestream_presets()
+    sessions = dyte.active_sessions
     meeting = await dyte.meetings.create(title="Town hall")
     with pytest.raises(NotFoundError):
         await sessions.get(meeting.id)

@@ -19,7 +19,7 @@ import anyio
 import pytest
 from starlette.applications import Starlette
 
-from dyte_async import AsyncDyte, Livestream
+from dyte_async import AsyncDyte, Livestream, SystemClock
 from dyte_async.testing import FakeDyte
 from dyte_async.testing._fake import REALTIMEKIT_PATH
 from dyte_async.testing._http_server import serve_http
@@ -98,20 +98,34 @@ async def serve_app(app: Starlette) -> AsyncIterator[str]:
         yield f"http://{host}:{port}"
 
 
-async def first_poll(fake: FakeDyte, after: int) -> None:
-    """Return once the fake received a request beyond the first `after` (real time)."""
-    with anyio.fail_after(5):
-        for _ in range(5000):
-            if len(fake.requests) > after:
-                return
-            await anyio.sleep(0.001)
+class IntervalWatch(SystemClock):
+    """The real clock, announcing the first long sleep (a wait's poll interval) that starts
+    once `ready()` holds."""
+
+    def __init__(self) -> None:
+        self.sleeping = anyio.Event()
+        self.ready: Callable[[], bool] = lambda: False
+
+    async def sleep(self, seconds: float) -> None:
+        if seconds >= 1.0 and self.ready():
+            self.sleeping.set()
+        await super().sleep(seconds)
 
 
 async def timed_wait(
     dyte: AsyncDyte, meeting_id: str, fake: FakeDyte, set_status: Callable[[], None]
 ) -> tuple[Livestream, float, int]:
-    """Start a 30 s-poll wait, change the status once it polled; return (result, latency, polls)."""
+    """Start a 30 s-poll wait, change the status once it sleeps; return (result, latency, polls).
+
+    `dyte` runs on an `IntervalWatch` clock: its event says the fake has answered the first
+    poll (not live) and the wait then started a long sleep.
+    """
+    clock = dyte.clock
+    assert isinstance(clock, IntervalWatch)
     before = len(fake.requests)
+    clock.ready = lambda: any(
+        r.method == "GET" and r.status is not None for r in fake.requests[before:]
+    )
     result: list[tuple[Livestream, float]] = []
 
     async def wait() -> None:
@@ -123,8 +137,7 @@ async def timed_wait(
     with anyio.fail_after(10):
         async with anyio.create_task_group() as tg:
             tg.start_soon(wait)
-            await first_poll(fake, before)
-            await anyio.sleep(0.02)  # the first answer (not live) is read: the wait sleeps 30 s
+            await clock.sleeping.wait()
             assert not result
             changed = time.monotonic()
             set_status()
@@ -138,7 +151,9 @@ async def test_the_example_receiver_wakes_a_30s_poll_within_100ms() -> None:
     meeting_id = fake.add_meeting(title="end to end")["id"]
     async with fake.serve() as base_url:
         app = webhook_receiver.create_app(
-            lambda: AsyncDyte(fake.org_id, fake.api_key, base_url=base_url, rate_limit=None)
+            lambda: AsyncDyte(
+                fake.org_id, fake.api_key, base_url=base_url, rate_limit=None, clock=IntervalWatch()
+            )
         )
         async with serve_app(app) as receiver_url:
             dyte: AsyncDyte = app.state.dyte
@@ -174,7 +189,12 @@ async def test_a_realtimekit_receiver_wakes_a_30s_poll_within_100ms() -> None:
     async with fake.serve() as base_url:
         rtk_base = base_url.removesuffix("/v2") + REALTIMEKIT_PATH
         dyte = AsyncDyte.realtimekit(
-            "fake-account-id", "fake-app-id", fake.api_token, base_url=rtk_base, rate_limit=None
+            "fake-account-id",
+            "fake-app-id",
+            fake.api_token,
+            base_url=rtk_base,
+            rate_limit=None,
+            clock=IntervalWatch(),
         )
 
         async def receive(request: WireRequest) -> WireResponse:

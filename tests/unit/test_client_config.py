@@ -18,8 +18,8 @@ from dyte_async import (
     __version__,
 )
 from dyte_async.testing import FakeClock
-from tests.unit import spec_examples as ex
-from tests.unit.spec_examples import mocked
+from tests import spec_examples as ex
+from tests.unit.harness import mocked
 
 MEETING_ID = "bbb03399-24e3-4b0c-90ec-172e97e636be"
 ENV = ("DYTE_ORG_ID", "DYTE_API_KEY", "DYTE_BASE_URL")

@@ -25,8 +25,8 @@ from dyte_async import (
     UnprocessableEntityError,
 )
 from dyte_async.errors import status_error_class
-from tests.unit import spec_examples as ex
-from tests.unit.spec_examples import mocked
+from tests import spec_examples as ex
+from tests.unit.harness import mocked
 
 pytestmark = pytest.mark.anyio
 

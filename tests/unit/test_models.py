@@ -24,7 +24,7 @@ from dyte_async import (
     ResponseDecodeError,
 )
 from dyte_async._convert import structure
-from tests.unit import spec_examples as ex
+from tests import spec_examples as ex
 
 UTC = timezone.utc
 KNOWN_STATUSES = {"LIVE", "IDLE", "ERRORED", "INVOKED", "OFFLINE"}

@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dyte_async import AsyncPaginator, InternalServerError, Livestream, Page
-from tests.unit import spec_examples as ex
-from tests.unit.spec_examples import mocked
+from tests import spec_examples as ex
+from tests.unit.harness import mocked
 
 pytestmark = pytest.mark.anyio
 

@@ -266,8 +266,7 @@ def test_recent_ids_is_bounded_and_drops_the_least_recently_seen() -> None:
     assert {"a", "c", "d"} <= {k for k in "abcd" if k in recent}
 
 
-def test_recent_ids_expire_after_ttl() -> None:
-    clock = FakeClock()
+def test_recent_ids_expire_after_ttl(clock: FakeClock) -> None:
     recent = RecentIds(ttl=60.0, clock=clock)
     recent.is_duplicate("a")
     clock.advance(30)
@@ -281,8 +280,7 @@ def test_recent_ids_expire_after_ttl() -> None:
     assert len(recent) == 2
 
 
-def test_a_repeat_sighting_extends_the_ttl() -> None:
-    clock = FakeClock()
+def test_a_repeat_sighting_extends_the_ttl(clock: FakeClock) -> None:
     recent = RecentIds(ttl=10.0, clock=clock)
     recent.is_duplicate("a")
     clock.advance(8)

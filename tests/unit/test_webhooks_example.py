@@ -15,7 +15,6 @@ from starlette.applications import Starlette
 
 from dyte_async import AsyncDyte
 from dyte_async.resources.livestreams import Livestreams
-from dyte_async.resources.webhooks import Webhooks
 from dyte_async.testing import FakeClock
 from dyte_async.webhooks import (
     DYTE_WEBHOOK_KEY_URL,
@@ -40,23 +39,20 @@ def keypair() -> tuple[str, str]:
 
 def make_client_for(router: respx.MockRouter) -> Any:
     def make() -> AsyncDyte:
-        dyte = AsyncDyte(
+        return AsyncDyte(
             "org",
             "key",
             transport=httpx.MockTransport(router.async_handler),
             clock=FakeClock(),
             rate_limit=None,
         )
-        if not isinstance(getattr(dyte, "webhooks", None), Webhooks):  # until AsyncDyte has it
-            vars(dyte)["webhooks"] = Webhooks(dyte._pipeline, get_http=dyte._get_http)
-        return dyte
 
     return make
 
 
 @pytest.fixture
-def router() -> respx.MockRouter:
-    router = respx.MockRouter(assert_all_called=False)
+def router(router: respx.MockRouter) -> respx.MockRouter:
+    """The shared router (tests/unit/conftest.py), serving Dyte's webhook key."""
     router.get(DYTE_WEBHOOK_KEY_URL).mock(
         return_value=httpx.Response(200, json={"publicKey": keypair()[1]})
     )
@@ -171,8 +167,10 @@ async def test_a_signed_but_malformed_body_is_400(
     assert recorder.events == []
 
 
-async def test_a_key_that_cannot_be_fetched_is_503(recorder: Recorder) -> None:
-    router = respx.MockRouter(assert_all_called=False)
+async def test_a_key_that_cannot_be_fetched_is_503(
+    recorder: Recorder, router: respx.MockRouter
+) -> None:
+    # respx replaces the fixture's route for the same URL
     router.get(DYTE_WEBHOOK_KEY_URL).mock(return_value=httpx.Response(500))
     app = webhook_receiver.create_app(make_client_for(router), on_event=recorder)
     async with running(app) as client:  # startup survives the failure
@@ -206,9 +204,6 @@ async def test_a_shared_recent_ids_and_a_sync_handler(router: respx.MockRouter) 
     assert len(seen) == 1
 
 
-@pytest.mark.skipif(
-    not hasattr(Livestreams, "notify"), reason="dyte.livestreams.notify lands with the poller"
-)
 async def test_by_default_livestream_events_go_to_notify(
     router: respx.MockRouter, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -175,16 +175,6 @@ def test_an_answer_without_a_key_is_a_decode_error(body: bytes) -> None:
 
 
 @pytest.fixture
-def router() -> respx.MockRouter:
-    return respx.MockRouter(assert_all_called=False)
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
 async def dyte(router: respx.MockRouter, clock: FakeClock) -> AsyncIterator[AsyncDyte]:
     client = AsyncDyte(
         "org",
@@ -198,9 +188,9 @@ async def dyte(router: respx.MockRouter, clock: FakeClock) -> AsyncIterator[Asyn
 
 
 def resource(dyte: AsyncDyte, **kwargs: Any) -> Webhooks:
-    existing = getattr(dyte, "webhooks", None)
-    if isinstance(existing, Webhooks) and not kwargs:
-        return existing
+    """`dyte.webhooks`, or one built with other options (`refresh_interval`, ...)."""
+    if not kwargs:
+        return dyte.webhooks
     kwargs.setdefault("key_url", webhook_key_url(dyte.base_url))
     return Webhooks(dyte._pipeline, get_http=dyte._get_http, **kwargs)
 
@@ -234,7 +224,9 @@ async def test_the_fetch_sends_no_credentials(router: respx.MockRouter, webhooks
     assert request.method == "GET"
 
 
-async def test_a_user_http_client_with_auth_sends_no_credentials(router: respx.MockRouter) -> None:
+async def test_a_user_http_client_with_auth_sends_no_credentials(
+    router: respx.MockRouter, clock: FakeClock
+) -> None:
     route = router.get(KEY_URL).mock(return_value=httpx.Response(200, text=PEM))
     async with httpx.AsyncClient(
         transport=httpx.MockTransport(router.async_handler),
@@ -242,7 +234,7 @@ async def test_a_user_http_client_with_auth_sends_no_credentials(router: respx.M
         headers={"Authorization": "Bearer x"},
         cookies={"session": "s"},
     ) as http:
-        dyte = AsyncDyte("org", "key", http_client=http, clock=FakeClock(), rate_limit=None)
+        dyte = AsyncDyte("org", "key", http_client=http, clock=clock, rate_limit=None)
         await resource(dyte).public_key()
     request = route.calls.last.request
     assert "authorization" not in request.headers
@@ -302,13 +294,18 @@ async def test_a_non_rsa_key_is_not_cached(router: respx.MockRouter, webhooks: W
 
 
 async def test_a_slow_key_endpoint_times_out(router: respx.MockRouter, webhooks: Webhooks) -> None:
+    arrived: list[httpx.Request] = []
+
     async def slow(request: httpx.Request) -> httpx.Response:
-        await anyio.sleep(5)
-        return rtk_answer(PEM)
+        arrived.append(request)
+        await anyio.sleep_forever()
+        raise AssertionError("unreachable")
 
     router.get(KEY_URL).mock(side_effect=slow)
+    # The key fetch's timeout runs on real time (not the client's Clock): 50 ms here.
     with pytest.raises(APITimeoutError, match="webhook public key"):
         await webhooks.public_key(timeout=0.05)
+    assert len(arrived) == 1
 
 
 async def test_redirects_are_followed_but_never_to_plain_http(
@@ -430,7 +427,8 @@ async def test_concurrent_failures_share_one_refresh(
     served = [keypair("old")[1]]
 
     async def answer(request: httpx.Request) -> httpx.Response:
-        await anyio.sleep(0.01)  # let the other verifications fail on the old key meanwhile
+        # let the other verifications fail on the old key meanwhile
+        await anyio.wait_all_tasks_blocked()
         return rtk_answer(served[0])
 
     route = router.get(KEY_URL).mock(side_effect=answer)

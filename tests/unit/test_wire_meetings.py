@@ -1,4 +1,7 @@
-"""`dyte.meetings`: the exact request on the wire, and the decoded result, per endpoint."""
+"""`dyte.meetings`: the exact request on the wire, and the decoded result, per endpoint.
+
+One table row per endpoint and answer shape (`WireCase`, `tests/unit/harness.py`).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,8 @@ from datetime import datetime, timezone
 import pytest
 
 from dyte_async import Meeting, MeetingStatus
-from tests.unit import spec_examples as ex
-from tests.unit.spec_examples import assert_request, mocked
+from tests import spec_examples as ex
+from tests.unit.harness import WireCase, check_wire_case, one_page, table
 
 pytestmark = pytest.mark.anyio
 
@@ -25,79 +28,76 @@ MEETING = Meeting(
 )
 
 
-async def test_create_posts_the_given_fields_only_and_decodes_the_meeting() -> None:
-    async with mocked() as m:
-        m.router.post("/meetings").respond(201, json=ex.MEETING_200)
-        meeting = await m.dyte.meetings.create(
+CASES = [
+    WireCase(
+        id="create-posts-the-given-fields-only",
+        call=lambda d: d.meetings.create(
             title="Town hall",
             live_stream_on_start=True,
             record_on_start=False,
             preferred_region=None,
             recording_config={"live_streaming_config": {"rtmp_url": "rtmps://a.example/live"}},
-        )
-
-    (request,) = m.requests
-    assert_request(
-        request,
-        "POST",
-        "/meetings",
+        ),
+        method="POST",
+        path="/meetings",
         body={
             "title": "Town hall",
             "live_stream_on_start": True,
             "record_on_start": False,
             "recording_config": {"live_streaming_config": {"rtmp_url": "rtmps://a.example/live"}},
         },
-    )
-    assert meeting == MEETING
-    assert meeting.live_stream_on_start is False
-    assert meeting.status is None
-
-
-async def test_get_decodes_status_configs_and_cloudflare_fields() -> None:
-    body = ex.with_data(
-        ex.MEETING_200,
-        title="Town hall",
-        status="ACTIVE",
-        live_stream_on_start=True,
-        persist_chat="true",
-        session_keep_alive_time_in_secs=120,
-        transcribe_on_end=False,
-        recording_config={"max_seconds": 3600},
-        ai_config={"transcription": {"language": "en-US"}},
-    )
-    async with mocked() as m:
-        m.router.get(f"/meetings/{MEETING_ID}").respond(200, json=body)
-        meeting = await m.dyte.meetings.get(MEETING_ID)
-
-    (request,) = m.requests
-    assert_request(request, "GET", f"/meetings/{MEETING_ID}")
-    assert meeting.title == "Town hall"
-    assert meeting.status is MeetingStatus.ACTIVE
-    assert meeting.live_stream_on_start is True
-    assert meeting.persist_chat is True
-    assert meeting.session_keep_alive_time_in_secs == 120
-    assert meeting.transcribe_on_end is False
-    assert meeting.recording_config == {"max_seconds": 3600}
-    assert meeting.ai_config == {"transcription": {"language": "en-US"}}
-
-
-async def test_list_sends_search_and_time_range_and_decodes_the_page() -> None:
-    start = datetime(2022, 11, 1, tzinfo=timezone.utc)
-    end = datetime(2022, 11, 30, tzinfo=timezone.utc)
-    async with mocked() as m:
-        m.router.get("/meetings").respond(200, json=ex.MEETINGS_200)
-        pages = [
-            page
-            async for page in m.dyte.meetings.list(
-                search="Town hall", start_time=start, end_time=end, per_page=20
-            ).pages()
-        ]
-
-    (request,) = m.requests
-    assert_request(
-        request,
-        "GET",
-        "/meetings",
+        status=201,
+        answer=ex.MEETING_200,
+        result=MEETING,
+        fields=[("live_stream_on_start", False), ("status", None)],
+    ),
+    WireCase(
+        id="get-status-configs-and-cloudflare-fields",
+        call=lambda d: d.meetings.get(MEETING_ID),
+        method="GET",
+        path=f"/meetings/{MEETING_ID}",
+        answer=ex.with_data(
+            ex.MEETING_200,
+            title="Town hall",
+            status="ACTIVE",
+            live_stream_on_start=True,
+            persist_chat="true",
+            session_keep_alive_time_in_secs=120,
+            transcribe_on_end=False,
+            recording_config={"max_seconds": 3600},
+            ai_config={"transcription": {"language": "en-US"}},
+        ),
+        fields=[
+            ("title", "Town hall"),
+            ("status", MeetingStatus.ACTIVE),
+            ("live_stream_on_start", True),
+            ("persist_chat", True),
+            ("session_keep_alive_time_in_secs", 120),
+            ("transcribe_on_end", False),
+            ("recording_config", {"max_seconds": 3600}),
+            ("ai_config", {"transcription": {"language": "en-US"}}),
+        ],
+    ),
+    WireCase(
+        id="get-keeps-an-unknown-status",
+        call=lambda d: d.meetings.get(MEETING_ID),
+        method="GET",
+        path=f"/meetings/{MEETING_ID}",
+        answer=ex.with_data(ex.MEETING_200, status="ARCHIVED"),
+        fields=[("status", "ARCHIVED"), ("status.known", False)],
+    ),
+    WireCase(
+        id="list-sends-search-and-time-range",
+        call=lambda d: one_page(
+            d.meetings.list(
+                search="Town hall",
+                start_time=datetime(2022, 11, 1, tzinfo=timezone.utc),
+                end_time=datetime(2022, 11, 30, tzinfo=timezone.utc),
+                per_page=20,
+            )
+        ),
+        method="GET",
+        path="/meetings",
         params={
             "search": "Town hall",
             "start_time": "2022-11-01T00:00:00+00:00",
@@ -105,50 +105,34 @@ async def test_list_sends_search_and_time_range_and_decodes_the_page() -> None:
             "page_no": "1",
             "per_page": "20",
         },
-    )
-    (page,) = pages
-    assert page.items == (MEETING,)
-    assert page.total_count == 1
-
-
-async def test_update_patches_only_the_given_fields() -> None:
-    body = ex.with_data(ex.MEETING_200, status="INACTIVE", title="Renamed")
-    async with mocked() as m:
-        m.router.patch(f"/meetings/{MEETING_ID}").respond(200, json=body)
-        meeting = await m.dyte.meetings.update(
+        answer=ex.MEETINGS_200,
+        fields=[("items", (MEETING,)), ("total_count", 1)],
+    ),
+    WireCase(
+        id="update-patches-only-the-given-fields",
+        call=lambda d: d.meetings.update(
             MEETING_ID, status="INACTIVE", title="Renamed", preferred_region=None
-        )
-
-    (request,) = m.requests
-    assert_request(
-        request, "PATCH", f"/meetings/{MEETING_ID}", body={"status": "INACTIVE", "title": "Renamed"}
-    )
-    assert meeting.status is MeetingStatus.INACTIVE
-    assert meeting.title == "Renamed"
-
-
-async def test_replace_puts_the_create_body() -> None:
-    async with mocked() as m:
-        m.router.put(f"/meetings/{MEETING_ID}").respond(200, json=ex.MEETING_200)
-        meeting = await m.dyte.meetings.replace(
+        ),
+        method="PATCH",
+        path=f"/meetings/{MEETING_ID}",
+        body={"status": "INACTIVE", "title": "Renamed"},
+        answer=ex.with_data(ex.MEETING_200, status="INACTIVE", title="Renamed"),
+        fields=[("status", MeetingStatus.INACTIVE), ("title", "Renamed")],
+    ),
+    WireCase(
+        id="replace-puts-the-create-body",
+        call=lambda d: d.meetings.replace(
             MEETING_ID, title="Town hall", record_on_start=True, live_stream_on_start=False
-        )
-
-    (request,) = m.requests
-    assert_request(
-        request,
-        "PUT",
-        f"/meetings/{MEETING_ID}",
+        ),
+        method="PUT",
+        path=f"/meetings/{MEETING_ID}",
         body={"title": "Town hall", "record_on_start": True, "live_stream_on_start": False},
-    )
-    assert meeting == MEETING
+        answer=ex.MEETING_200,
+        result=MEETING,
+    ),
+]
 
 
-async def test_an_unknown_meeting_status_is_kept() -> None:
-    body = ex.with_data(ex.MEETING_200, status="ARCHIVED")
-    async with mocked() as m:
-        m.router.get(f"/meetings/{MEETING_ID}").respond(200, json=body)
-        meeting = await m.dyte.meetings.get(MEETING_ID)
-    assert meeting.status == "ARCHIVED"
-    assert meeting.status is not None
-    assert not meeting.status.known
+@table(*CASES)
+async def test_the_request_on_the_wire_and_the_decoded_result(case: WireCase) -> None:
+    await check_wire_case(case)

@@ -1,4 +1,7 @@
-"""`dyte.participants`: the exact request on the wire, and the decoded result, per endpoint."""
+"""`dyte.participants`: the exact request on the wire, and the decoded result, per endpoint.
+
+One table row per endpoint and answer shape (`WireCase`, `tests/unit/harness.py`).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +11,8 @@ import attrs
 import pytest
 
 from dyte_async import Participant
-from tests.unit import spec_examples as ex
-from tests.unit.spec_examples import assert_request, mocked
+from tests import spec_examples as ex
+from tests.unit.harness import WireCase, check_wire_case, table
 
 pytestmark = pytest.mark.anyio
 
@@ -28,82 +31,74 @@ PARTICIPANT = Participant(
 )
 
 
-async def test_add_posts_the_required_fields_and_returns_the_token() -> None:
-    async with mocked() as m:
-        m.router.post(BASE).respond(201, json=ex.ADD_PARTICIPANT_201)
-        participant = await m.dyte.participants.add(
+CASES = [
+    WireCase(
+        id="add-posts-the-required-fields-and-returns-the-token",
+        call=lambda d: d.participants.add(
             MEETING_ID,
             preset_name="livestream_host",
             custom_participant_id="mary@example.com",
             name="Mary Sue",
             picture=None,
-        )
-
-    (request,) = m.requests
-    assert_request(
-        request,
-        "POST",
-        BASE,
+        ),
+        method="POST",
+        path=BASE,
         body={
             "preset_name": "livestream_host",
             "custom_participant_id": "mary@example.com",
             "name": "Mary Sue",
         },
-    )
-    assert participant == attrs.evolve(PARTICIPANT, token=ex.PARTICIPANT_TOKEN)
-
-
-async def test_refresh_token_posts_no_body_and_returns_the_new_token() -> None:
-    async with mocked() as m:
-        m.router.post(f"{BASE}/{PARTICIPANT_ID}/token").respond(200, json=ex.REGEN_TOKEN_200)
-        token = await m.dyte.participants.refresh_token(MEETING_ID, PARTICIPANT_ID)
-
-    (request,) = m.requests
-    assert_request(request, "POST", f"{BASE}/{PARTICIPANT_ID}/token")
-    assert token == ex.REFRESHED_TOKEN
-
-
-async def test_get_decodes_the_participant_without_a_token() -> None:
-    async with mocked() as m:
-        m.router.get(f"{BASE}/{PARTICIPANT_ID}").respond(200, json=ex.PARTICIPANT_200)
-        participant = await m.dyte.participants.get(MEETING_ID, PARTICIPANT_ID)
-
-    (request,) = m.requests
-    assert_request(request, "GET", f"{BASE}/{PARTICIPANT_ID}")
-    assert participant == PARTICIPANT
-    assert participant.token is None
-
-
-async def test_list_asks_for_pages_and_decodes_the_participants() -> None:
-    async with mocked() as m:
-        m.router.get(BASE).respond(200, json=ex.PARTICIPANTS_200)
-        participants = await m.dyte.participants.list(MEETING_ID, per_page=50).to_list()
-
-    (request,) = m.requests
-    assert_request(request, "GET", BASE, params={"page_no": "1", "per_page": "50"})
-    assert participants == [PARTICIPANT]
-
-
-async def test_update_patches_only_the_given_fields() -> None:
-    body = ex.with_data(ex.ADD_PARTICIPANT_201, name="Jane Doe", picture=None)
-    async with mocked() as m:
-        m.router.patch(f"{BASE}/{PARTICIPANT_ID}").respond(200, json=body)
-        participant = await m.dyte.participants.update(
+        status=201,
+        answer=ex.ADD_PARTICIPANT_201,
+        result=attrs.evolve(PARTICIPANT, token=ex.PARTICIPANT_TOKEN),
+    ),
+    WireCase(
+        id="refresh-token-posts-no-body",
+        call=lambda d: d.participants.refresh_token(MEETING_ID, PARTICIPANT_ID),
+        method="POST",
+        path=f"{BASE}/{PARTICIPANT_ID}/token",
+        answer=ex.REGEN_TOKEN_200,
+        result=ex.REFRESHED_TOKEN,
+    ),
+    WireCase(
+        id="get-without-a-token",
+        call=lambda d: d.participants.get(MEETING_ID, PARTICIPANT_ID),
+        method="GET",
+        path=f"{BASE}/{PARTICIPANT_ID}",
+        answer=ex.PARTICIPANT_200,
+        result=PARTICIPANT,
+        fields=[("token", None)],
+    ),
+    WireCase(
+        id="list-asks-for-pages",
+        call=lambda d: d.participants.list(MEETING_ID, per_page=50).to_list(),
+        method="GET",
+        path=BASE,
+        params={"page_no": "1", "per_page": "50"},
+        answer=ex.PARTICIPANTS_200,
+        result=[PARTICIPANT],
+    ),
+    WireCase(
+        id="update-patches-only-the-given-fields",
+        call=lambda d: d.participants.update(
             MEETING_ID, PARTICIPANT_ID, name="Jane Doe", picture=None
-        )
+        ),
+        method="PATCH",
+        path=f"{BASE}/{PARTICIPANT_ID}",
+        body={"name": "Jane Doe"},
+        answer=ex.with_data(ex.ADD_PARTICIPANT_201, name="Jane Doe", picture=None),
+        fields=[("name", "Jane Doe"), ("picture", None)],
+    ),
+    WireCase(
+        id="delete-sends-no-body",
+        call=lambda d: d.participants.delete(MEETING_ID, PARTICIPANT_ID),
+        method="DELETE",
+        path=f"{BASE}/{PARTICIPANT_ID}",
+        answer=ex.DELETE_PARTICIPANT_200,
+    ),
+]
 
-    (request,) = m.requests
-    assert_request(request, "PATCH", f"{BASE}/{PARTICIPANT_ID}", body={"name": "Jane Doe"})
-    assert participant.name == "Jane Doe"
-    assert participant.picture is None
 
-
-async def test_delete_sends_no_body() -> None:
-    async with mocked() as m:
-        route = m.router.delete(f"{BASE}/{PARTICIPANT_ID}").respond(
-            200, json=ex.DELETE_PARTICIPANT_200
-        )
-        await m.dyte.participants.delete(MEETING_ID, PARTICIPANT_ID)
-
-    assert route.call_count == 1
-    assert_request(route.calls.last.request, "DELETE", f"{BASE}/{PARTICIPANT_ID}")
+@table(*CASES)
+async def test_the_request_on_the_wire_and_the_decoded_result(case: WireCase) -> None:
+    await check_wire_case(case)

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from dyte_async import AsyncDyte, AsyncPaginator, DyteError, InvalidArgumentError
-from tests.unit import spec_examples as ex
-from tests.unit.spec_examples import mocked
+from tests import spec_examples as ex
+from tests.unit.harness import mocked
 
 pytestmark = pytest.mark.anyio
 
@@ -70,16 +70,24 @@ async def test_a_bad_id_is_refused_with_nothing_sent(name: str, call: Call) -> N
     assert m.router.calls.call_count == 0
 
 
+#: Every method that takes a livestream name, with the name given.
+NAME_CALLS: list[tuple[str, Call]] = [
+    ("livestreams.start", lambda d, v: d.livestreams.start(GOOD, name=v)),
+    ("livestreams.create", lambda d, v: d.livestreams.create(name=v)),
+]
+
+
+@pytest.mark.parametrize(("method", "call"), NAME_CALLS, ids=[n for n, _ in NAME_CALLS])
 @pytest.mark.parametrize(
     "name", ["town hall", "a/b", "émission", "name!", "semi;colon", "dot.ted", "tab\tbed"]
 )
-async def test_a_livestream_name_outside_the_specs_pattern_is_refused(name: str) -> None:
+async def test_a_livestream_name_outside_the_specs_pattern_is_refused(
+    name: str, method: str, call: Call
+) -> None:
     async with mocked() as m:
         m.router.route().respond(201, json=ex.START_LIVESTREAM_201)
         with pytest.raises(InvalidArgumentError, match="name"):
-            await m.dyte.livestreams.start(GOOD, name=name)
-        with pytest.raises(InvalidArgumentError, match="name"):
-            await m.dyte.livestreams.create(name=name)
+            await call(m.dyte, name)
     assert m.router.calls.call_count == 0
 
 
@@ -99,15 +107,20 @@ async def test_an_unknown_sort_order_is_refused(sort_order: Any) -> None:
     assert m.router.calls.call_count == 0
 
 
+#: Every list method, with `per_page` given.
+PAGED_CALLS: list[tuple[str, Call]] = [
+    ("livestreams.list", lambda d, v: d.livestreams.list(per_page=v)),
+    ("meetings.list", lambda d, v: d.meetings.list(per_page=v)),
+    ("participants.list", lambda d, v: d.participants.list(GOOD, per_page=v)),
+]
+
+
+@pytest.mark.parametrize(("method", "call"), PAGED_CALLS, ids=[n for n, _ in PAGED_CALLS])
 @pytest.mark.parametrize("per_page", [0, -1, True])
-async def test_a_non_positive_per_page_is_refused(per_page: Any) -> None:
+async def test_a_non_positive_per_page_is_refused(per_page: Any, method: str, call: Call) -> None:
     async with mocked() as m:
         with pytest.raises(InvalidArgumentError, match="per_page"):
-            await _run(lambda: m.dyte.livestreams.list(per_page=per_page))
-        with pytest.raises(InvalidArgumentError, match="per_page"):
-            await _run(lambda: m.dyte.meetings.list(per_page=per_page))
-        with pytest.raises(InvalidArgumentError, match="per_page"):
-            await _run(lambda: m.dyte.participants.list(GOOD, per_page=per_page))
+            await _run(functools.partial(call, m.dyte, per_page))
     assert m.router.calls.call_count == 0
 
 

@@ -1,4 +1,4 @@
-"""The spec's own example bodies, the schema-shaped variants, and a respx harness.
+"""The spec's own example bodies and the schema-shaped variants: the one copy for every layer.
 
 Bodies marked "D2" are copied from the official Dyte v2 OpenAPI file
 (`/work/shared/spec/dyte-v2.yaml`, the `examples:` of each path); "CF" from the Cloudflare
@@ -6,25 +6,19 @@ RealtimeKit excerpt; "schema-shaped" bodies are built from the schema where the 
 no example, or where the schema and the example disagree (ENDPOINTS.md 4.4-4.10), so both
 shapes are decoded. Never mutate these dicts: copy them (`copy.deepcopy`) to vary one.
 
-The harness (`mocked()`) builds an `AsyncDyte` on `httpx.MockTransport(router.async_handler)`
-with a `FakeClock` and no client-side rate limit: no sockets, no real sleeps.
+The unit tests decode these bodies (their respx harness is `tests/unit/harness.py`); the
+FakeDyte tests check that the fake answers with their field names and JSON types
+(`tests/fake/shapes.py`). Credentials and base URLs of the test clients are at the end.
 """
 
 from __future__ import annotations
 
 import base64
 import copy
-import json
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Mapping
 from typing import Any, Final
 
-import attrs
-import httpx
 import respx
-
-from dyte_async import AsyncDyte
-from dyte_async.testing import FakeClock
 
 JSON = dict[str, Any]
 
@@ -472,6 +466,59 @@ DELETE_PARTICIPANT_200: Final[JSON] = {
     },
 }
 
+# --- More D2 bodies (the fake's answers are checked against them) ----------------------
+
+#: The Meeting schema with every field the fake answers (D2 has no full example).
+MEETING_SCHEMA_SHAPED: Final[JSON] = {
+    "id": "7f951e37-492b-45dd-8256-7f1660341c17",
+    "title": "Town hall",
+    "preferred_region": "ap-south-1",
+    "record_on_start": False,
+    "live_stream_on_start": False,
+    "persist_chat": False,
+    "summarize_on_end": False,
+    "status": "ACTIVE",
+    "created_at": "2022-11-04T18:22:11.369Z",
+    "updated_at": "2022-11-04T18:22:11.369Z",
+}
+
+#: D2 `GET /meetings/{meeting_id}/active-session` 200 example.
+ACTIVE_SESSION_200: Final[JSON] = {
+    "success": True,
+    "data": {
+        "id": "813432c7-3c5a-45e2-9acf-eef7061c7584",
+        "associated_id": "6bf2b8be-04dd-4191-b602-1128921a306b",
+        "meeting_display_name": "Town hall",
+        "type": "meeting",
+        "status": "LIVE",
+        "live_participants": 1,
+        "max_concurrent_participants": 2,
+        "minutes_consumed": 2.3434,
+        "organization_id": "fake-org-id",
+        "started_at": "2022-01-12T14:21:34.388Z",
+        "ended_at": None,
+        "created_at": "2022-01-12T14:21:34.398Z",
+        "updated_at": "2022-01-12T14:26:00.784Z",
+    },
+}
+
+#: D2 active-session participant (kick / mute answers list these).
+SESSION_PARTICIPANT: Final[JSON] = {
+    "id": "005f4e0c-4d08-4d4e-a391-a76be75cd296",
+    "created_at": "2023-02-01T10:51:08.039Z",
+    "updated_at": "2023-02-01T10:56:56.618Z",
+    "name": None,
+    "picture": None,
+}
+
+#: One item of `GET /presets` (schema-shaped).
+PRESET_LIST_ITEM: Final[JSON] = {
+    "id": "1e8b2f7a-0000-4000-8000-000000000000",
+    "name": "livestream_host",
+    "created_at": "2023-02-01T10:51:08.039Z",
+    "updated_at": "2023-02-01T10:56:56.618Z",
+}
+
 # --- Cloudflare RealtimeKit (CF) examples ----------------------------------------------
 
 #: CF `POST .../livestreams` 201 example (64-hex stream key, Cloudflare Stream URLs).
@@ -520,7 +567,7 @@ def with_data(body: Mapping[str, Any], **changes: Any) -> JSON:
     return out
 
 
-# --- The respx harness ----------------------------------------------------------------
+# --- Credentials and base URLs of the test clients ---------------------------------
 
 BASE_URL: Final = "https://api.dyte.io/v2"
 ORG_ID: Final = "org-3c1e9f2a-5b7d-4e8f-a1b2-c3d4e5f6a7b8"
@@ -540,79 +587,6 @@ RTK_BASE_URL: Final = (
 SECRETS: Final = (API_KEY, BASIC_TOKEN, RTK_TOKEN, PARTICIPANT_TOKEN, REFRESHED_TOKEN)
 
 
-@attrs.define
-class Mocked:
-    """An open client on a respx router, with its fake clock."""
-
-    dyte: AsyncDyte
-    router: respx.MockRouter
-    clock: FakeClock
-
-    @property
-    def requests(self) -> list[httpx.Request]:
-        """Every request the transport received, in order."""
-        return [call.request for call in self.router.calls]
-
-
 def make_router(base_url: str = BASE_URL) -> respx.MockRouter:
+    """A respx router on `base_url`; routes not called are not an error."""
     return respx.MockRouter(base_url=base_url, assert_all_called=False)
-
-
-@asynccontextmanager
-async def mocked(**options: Any) -> AsyncIterator[Mocked]:
-    """`AsyncDyte(ORG_ID, API_KEY)` on a respx router; `rate_limit=None` unless given."""
-    router = make_router(options.pop("router_base_url", BASE_URL))
-    clock = FakeClock()
-    options.setdefault("rate_limit", None)
-    async with AsyncDyte(
-        ORG_ID, API_KEY, transport=httpx.MockTransport(router.async_handler), clock=clock, **options
-    ) as dyte:
-        yield Mocked(dyte, router, clock)
-
-
-@asynccontextmanager
-async def mocked_realtimekit(**options: Any) -> AsyncIterator[Mocked]:
-    """`AsyncDyte.realtimekit(RTK_ACCOUNT, RTK_APP, RTK_TOKEN)` on a respx router."""
-    router = make_router(RTK_BASE_URL)
-    clock = FakeClock()
-    options.setdefault("rate_limit", None)
-    dyte = AsyncDyte.realtimekit(
-        RTK_ACCOUNT,
-        RTK_APP,
-        RTK_TOKEN,
-        transport=httpx.MockTransport(router.async_handler),
-        clock=clock,
-        **options,
-    )
-    async with dyte:
-        yield Mocked(dyte, router, clock)
-
-
-_NO_BODY: Any = object()
-
-
-def assert_request(
-    request: httpx.Request,
-    method: str,
-    path: str,
-    *,
-    params: Mapping[str, str] | None = None,
-    body: Any = _NO_BODY,
-    base_url: str = BASE_URL,
-    authorization: str = AUTHORIZATION,
-) -> None:
-    """The request on the wire is exactly this: method, URL (path quoted as given), query
-    (every parameter, each once), JSON body (or none), and the Authorization header."""
-    assert request.method == method
-    url = str(request.url)
-    assert url.split("?", 1)[0] == base_url + path
-    items = request.url.params.multi_items()
-    assert len(items) == len({k for k, _ in items}), f"repeated query parameter in {items}"
-    assert dict(items) == dict(params or {})
-    assert request.headers["authorization"] == authorization
-    assert request.headers["accept"] == "application/json"
-    if body is _NO_BODY:
-        assert request.content == b""
-    else:
-        assert request.headers["content-type"] == "application/json"
-        assert json.loads(request.content) == body
