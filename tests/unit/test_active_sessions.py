@@ -13,7 +13,7 @@ import respx
 
 from dyte_async import AsyncDyte
 from dyte_async.errors import InvalidArgumentError, NotFoundError, ResponseDecodeError
-from dyte_async.models_presets import (
+from dyte_async.models import (
     ActiveSession,
     ActiveSessionStatus,
     ModerationResult,

@@ -23,7 +23,7 @@ from dyte_async.errors import (
     NotFoundError,
     ResponseDecodeError,
 )
-from dyte_async.models_presets import (
+from dyte_async.models import (
     Preset,
     PresetPermissions,
     PresetSummary,
