@@ -9,12 +9,15 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
+import cattrs
 import pytest
 
+import dyte_async._convert as convert
 from dyte_async._convert import (
     details_from,
     list_items,
     livestream_details_items,
+    make_converter,
     paging_from,
     session_items,
 )
@@ -23,6 +26,14 @@ from dyte_async.models import LivestreamDetails
 from tests.unit import spec_examples as ex
 
 UTC = timezone.utc
+
+
+@pytest.fixture(autouse=True)
+def own_converter(monkeypatch: pytest.MonkeyPatch) -> cattrs.Converter:
+    """This test's own converter: every hook is made for it, none is reused from another test."""
+    conv = make_converter()
+    monkeypatch.setattr(convert, "converter", conv)
+    return conv
 
 
 # -- the spec's odd shapes: schema and example both ---------------------------------------------

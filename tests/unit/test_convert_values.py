@@ -13,14 +13,24 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import cattrs
 import pytest
 
+import dyte_async._convert as convert
 import dyte_async.models as models
-from dyte_async._convert import structure
+from dyte_async._convert import make_converter, structure
 from dyte_async.errors import ResponseDecodeError
 from dyte_async.models import Livestream, LivestreamSession
 
 UTC = timezone.utc
+
+
+@pytest.fixture(autouse=True)
+def own_converter(monkeypatch: pytest.MonkeyPatch) -> cattrs.Converter:
+    """This test's own converter: every hook is made for it, none is reused from another test."""
+    conv = make_converter()
+    monkeypatch.setattr(convert, "converter", conv)
+    return conv
 
 
 # -- timestamps ---------------------------------------------------------------------------------
@@ -177,8 +187,22 @@ def test_more_booleans(raw: Any, expected: bool) -> None:
 
 @pytest.mark.parametrize("raw", [True, [], {}, None])
 def test_strings_of_anything_but_strings_and_numbers_are_decode_errors(raw: Any) -> None:
-    with pytest.raises(ResponseDecodeError, match="not a string"):
+    with pytest.raises(ResponseDecodeError, match=f"not a string: {type(raw).__name__}$"):
         structure({"id": raw}, Livestream)
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (True, "a bool is not a number"),
+        (None, "not a number: NoneType"),
+        ([1], "not a number: list"),
+        ("x", "could not convert string to float"),
+    ],
+)
+def test_numbers_of_anything_else_are_decode_errors(raw: Any, message: str) -> None:
+    with pytest.raises(ResponseDecodeError, match=message):
+        structure({"total_ingest_seconds": raw}, models.LivestreamAnalytics)
 
 
 def test_float_ids_are_strings_too() -> None:
