@@ -1,4 +1,7 @@
-"""The one cattrs converter, and the hooks for the spec's odd shapes.
+"""The one cattrs converter, configured once here, and the helpers for the spec's odd shapes.
+
+Every structure hook the package needs is registered by `configure_converter` (the cattrs
+`preconf` pattern), so decoding never depends on which module was imported first.
 
 The spec's schemas and its own examples disagree (ENDPOINTS.md 4.4-4.10): `disabled` is a
 bool or a string, `ingest_seconds` a number or a string, list bodies put `paging` at the top
@@ -9,23 +12,29 @@ or flat. The functions here turn every shape we know into one; anything else is 
 
 from __future__ import annotations
 
+import copy
 import types
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
-from typing import Any, TypeVar, Union, get_args, get_origin
+from typing import Any, Final, TypeVar, Union, get_args, get_origin
 
+import attrs
 import cattrs
+from cattrs.gen import make_dict_structure_fn, override
 
 from dyte_async.errors import ResponseDecodeError
 from dyte_async.models import (
+    ActiveSession,
+    ActiveSessionStatus,
+    JsonObject,
     Livestream,
     LivestreamDetails,
     LivestreamSession,
-    LivestreamStatus,
-    MeetingStatus,
 )
+from dyte_async.models._base import _OpenStrEnum
 
 __all__ = [
+    "configure_converter",
     "converter",
     "details_from",
     "list_items",
@@ -99,16 +108,45 @@ def _string(value: Any, _: Any) -> str:
     raise TypeError(f"not a string: {type(value).__name__}")
 
 
+def _open_enum(value: Any, cls: type[_OpenStrEnum]) -> _OpenStrEnum:
+    """Any open string enum (statuses, a preset's kinds): a value it does not know is kept."""
+    if isinstance(value, str):
+        return cls(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return cls(str(value))
+    raise TypeError(f"not a {cls.__name__}: {value!r}")
+
+
+def _session_status(value: Any, _: Any) -> ActiveSessionStatus:
+    if not isinstance(value, str):
+        raise TypeError(f"not a session status: {value!r}")
+    return ActiveSessionStatus(value)
+
+
+def _json_object(value: Any, _: Any) -> dict[str, Any]:
+    """`dict[str, Any]`: a JSON object, copied into a plain dict."""
+    return dict(_mapping(value))
+
+
 def configure_converter(conv: cattrs.Converter) -> None:
-    """Register the hooks for the API's value shapes on `conv`."""
+    """Register every hook the package decodes with on `conv`.
+
+    Args:
+        conv: a converter made with `forbid_extra_keys=False` (unknown keys are ignored).
+    """
     conv.register_structure_hook(datetime, _datetime)
     conv.register_structure_hook(float, _number)
     conv.register_structure_hook(int, _integer)
     conv.register_structure_hook(bool, _boolean)
     conv.register_structure_hook(str, _string)
-    conv.register_structure_hook(LivestreamStatus, lambda v, _: LivestreamStatus(_string(v, None)))
-    conv.register_structure_hook(MeetingStatus, lambda v, _: MeetingStatus(_string(v, None)))
-    conv.register_structure_hook_func(_is_json_object, lambda v, _: dict(_mapping(v)))
+    # An open enum is a str: without a hook of its own the `str` hook above would win.
+    conv.register_structure_hook(_OpenStrEnum, _open_enum)
+    conv.register_structure_hook(ActiveSessionStatus, _session_status)
+    conv.register_structure_hook(ActiveSession, _active_session_hook(conv))
+    conv.register_structure_hook_func(_is_json_object, _json_object)
+    conv.register_structure_hook_factory(
+        _is_json_object_class, lambda tp: _json_object_hook(conv, tp)
+    )
     conv.register_structure_hook_factory(_is_optional, lambda tp: _optional_hook(conv, tp))
 
 
@@ -123,14 +161,7 @@ def _is_optional(tp: Any) -> bool:
 def _optional_hook(conv: cattrs.Converter, tp: Any) -> Callable[[Any, Any], Any]:
     """`X | None`: None, or `X`'s hook, looked up once (cattrs dispatches per value)."""
     inner = next(arg for arg in get_args(tp) if arg is not type(None))
-    get_hook = getattr(conv, "get_structure_hook", None)  # cattrs >= 24.1
-    if get_hook is None:  # pragma: no cover - older cattrs
-
-        def fallback(value: Any, _: Any) -> Any:
-            return None if value is None else conv.structure(value, inner)
-
-        return fallback
-    hook = get_hook(inner)
+    hook = _hook_for(conv, inner)
 
     def structure_optional(value: Any, _: Any) -> Any:
         return None if value is None else hook(value, inner)
@@ -138,8 +169,63 @@ def _optional_hook(conv: cattrs.Converter, tp: Any) -> Callable[[Any, Any], Any]
     return structure_optional
 
 
+def _hook_for(conv: cattrs.Converter, tp: Any) -> Callable[[Any, Any], Any]:
+    """`tp`'s hook (cattrs >= 24.1), else `conv.structure`, which finds it per value."""
+    get_hook = getattr(conv, "get_structure_hook", None)  # pragma: no mutate
+    return conv.structure if get_hook is None else get_hook(tp)  # pragma: no mutate
+
+
 def _is_json_object(tp: Any) -> bool:
     return bool(tp == dict[str, Any])
+
+
+def _is_json_object_class(tp: Any) -> bool:
+    return isinstance(tp, type) and issubclass(tp, JsonObject)
+
+
+def _json_object_hook(conv: cattrs.Converter, cls: type[JsonObject]) -> Callable[[Any, Any], Any]:
+    """A preset's object: the typed fields of `cls` as usual, and `raw` the whole JSON object."""
+    typed = make_dict_structure_fn(cls, conv, raw=override(omit=True))
+
+    def structure_json_object(value: Any, _: Any) -> JsonObject:
+        if value is None:
+            return cls()
+        if not isinstance(value, Mapping):
+            raise ResponseDecodeError(
+                f"expected a JSON object for {cls.__name__}, got {type(value).__name__}"
+            )
+        return attrs.evolve(typed(value, cls), raw=copy.deepcopy(dict(value)))
+
+    return structure_json_object
+
+
+# Placeholders the API sends for "no time" (the spec's own example has `ended_at: 'null'`).
+_NO_TIME: Final = frozenset({"", "null", "none"})
+_SESSION_TIMES: Final = ("started_at", "ended_at", "created_at", "updated_at")
+
+
+def _active_session_hook(conv: cattrs.Converter) -> Callable[[Any, Any], ActiveSession]:
+    """`ActiveSession`, reading `'null'` times as None and a null `breakout_rooms` as none."""
+    # Made at first use, once this hook is registered, so breakout rooms decode through it too.
+    generated: list[Callable[[Mapping[str, Any], Any], ActiveSession]] = []
+
+    def structure_active_session(value: Any, cls: Any) -> ActiveSession:
+        if not isinstance(value, Mapping):
+            raise ResponseDecodeError(
+                f"expected a JSON object for ActiveSession, got {type(value).__name__}"
+            )
+        if not generated:
+            generated.append(make_dict_structure_fn(ActiveSession, conv))
+        data = dict(value)
+        for key in _SESSION_TIMES:
+            raw = data.get(key)
+            if isinstance(raw, str) and raw.strip().lower() in _NO_TIME:
+                data[key] = None
+        if data.get("breakout_rooms") is None:
+            data.pop("breakout_rooms", None)
+        return generated[0](data, cls)
+
+    return structure_active_session
 
 
 def make_converter() -> cattrs.Converter:
@@ -258,6 +344,3 @@ def livestream_details_items(data: Any) -> list[LivestreamDetails]:
         )
         for ls in livestreams
     ]
-
-
-Decoder = Callable[[Any], T]

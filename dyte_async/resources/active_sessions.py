@@ -2,59 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Final
+from collections.abc import Iterable, Mapping
+from typing import Any
 
-from cattrs.gen import make_dict_structure_fn
-
-from dyte_async._convert import converter, structure
+from dyte_async._convert import structure
 from dyte_async.errors import InvalidArgumentError, ResponseDecodeError
-from dyte_async.models_presets import (
-    ActiveSession,
-    ActiveSessionStatus,
-    ModerationResult,
-    SessionParticipant,
-)
+from dyte_async.models import ActiveSession, ModerationResult, SessionParticipant
 from dyte_async.resources._base import Resource, int_or_none, segment
 
 __all__ = ["ActiveSessions"]
-
-# Placeholders the API sends for "no time" (the spec's own example has `ended_at: 'null'`).
-_NO_TIME: Final = frozenset({"", "null", "none"})
-_TIME_FIELDS: Final = ("started_at", "ended_at", "created_at", "updated_at")
-
-
-def _status_hook(value: Any, _: Any) -> ActiveSessionStatus:
-    if not isinstance(value, str):
-        raise TypeError(f"not a session status: {value!r}")
-    return ActiveSessionStatus(value)
-
-
-def _active_session_hook() -> Callable[[Any, Any], ActiveSession]:
-    # Built at first use, when this hook is registered: breakout rooms decode through it too.
-    generated: list[Callable[[Mapping[str, Any], Any], ActiveSession]] = []
-
-    def structure_active_session(value: Any, cls: Any) -> ActiveSession:
-        if not isinstance(value, Mapping):
-            raise ResponseDecodeError(
-                f"expected a JSON object for ActiveSession, got {type(value).__name__}"
-            )
-        if not generated:
-            generated.append(make_dict_structure_fn(ActiveSession, converter))
-        data = dict(value)
-        for key in _TIME_FIELDS:
-            raw = data.get(key)
-            if isinstance(raw, str) and raw.strip().lower() in _NO_TIME:
-                data[key] = None
-        if data.get("breakout_rooms") is None:
-            data.pop("breakout_rooms", None)
-        return generated[0](data, cls)
-
-    return structure_active_session
-
-
-converter.register_structure_hook(ActiveSessionStatus, _status_hook)
-converter.register_structure_hook(ActiveSession, _active_session_hook())
 
 
 def _moderation(data: Any, count_key: str | None = None) -> ModerationResult:

@@ -1,22 +1,16 @@
-"""`dyte.presets`: what participants see and may do, and the livestream host/viewer pair.
-
-Importing this module registers the cattrs hooks that build `dyte_async.models_presets`
-objects: every `JsonObject` keeps the JSON it came from in `raw`, and the open string enums
-keep values they do not know.
-"""
+"""`dyte.presets`: what participants see and may do, and the livestream host/viewer pair."""
 
 from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, Final
 
 import anyio
 import attrs
-from cattrs.gen import make_dict_structure_fn, override
 
-from dyte_async._convert import converter, list_items, structure
+from dyte_async._convert import list_items, structure
 from dyte_async._pagination import AsyncPaginator
 from dyte_async._pipeline import Pipeline, logger
 from dyte_async._response import Envelope
@@ -27,20 +21,10 @@ from dyte_async.errors import (
     ConflictError,
     InvalidArgumentError,
     NotFoundError,
-    ResponseDecodeError,
     UnprocessableEntityError,
 )
-from dyte_async.models import Page, _OpenStrEnum
-from dyte_async.models_presets import (
-    JsonObject,
-    Preset,
-    PresetSummary,
-    ProduceAccess,
-    RecorderType,
-    VideoQuality,
-    ViewType,
-    WaitingRoomType,
-)
+from dyte_async.models import JsonObject, Page, Preset, PresetSummary
+from dyte_async.models._base import _OpenStrEnum
 from dyte_async.resources._base import Resource, page_from, segment, without_none
 
 __all__ = ["Presets", "livestream_host_body", "livestream_viewer_body"]
@@ -54,44 +38,6 @@ _NAME_TAKEN = re.compile(r"already|duplicate|unique|taken|in use", re.IGNORECASE
 
 
 # -- decoding ---------------------------------------------------------------------------------
-
-
-def _is_json_object_class(tp: Any) -> bool:
-    return isinstance(tp, type) and issubclass(tp, JsonObject)
-
-
-def _json_object_hook(cls: type[JsonObject]) -> Callable[[Any, Any], JsonObject]:
-    """A hook that fills the typed fields of `cls` as usual, and `raw` with the whole object."""
-    typed = make_dict_structure_fn(cls, converter, raw=override(omit=True))
-
-    def structure_json_object(value: Any, _: Any) -> JsonObject:
-        if value is None:
-            return cls()
-        if not isinstance(value, Mapping):
-            raise ResponseDecodeError(
-                f"expected a JSON object for {cls.__name__}, got {type(value).__name__}"
-            )
-        return attrs.evolve(typed(value, cls), raw=copy.deepcopy(dict(value)))
-
-    return structure_json_object
-
-
-def _open_enum_hook(value: Any, cls: type[_OpenStrEnum]) -> _OpenStrEnum:
-    if isinstance(value, str):
-        return cls(value)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return cls(str(value))
-    raise TypeError(f"not a {cls.__name__}: {value!r}")
-
-
-def _register_hooks() -> None:
-    converter.register_structure_hook_factory(_is_json_object_class, _json_object_hook)
-    # An open enum is a str: without its own hook the converter's `str` hook would win.
-    for enum_cls in (ViewType, VideoQuality, RecorderType, WaitingRoomType, ProduceAccess):
-        converter.register_structure_hook(enum_cls, _open_enum_hook)
-
-
-_register_hooks()
 
 
 def _summaries(data: Any) -> list[PresetSummary]:
@@ -342,7 +288,7 @@ class Presets(Resource):
     """Preset endpoints (`dyte.presets`). Every method takes a per-call `timeout=`.
 
     Bodies use the API's own keys (`name`, `config`, `permissions`, `ui`); values may be
-    plain dicts or the typed objects of `dyte_async.models_presets`, and a `Preset` may be
+    plain dicts or the typed objects of `dyte_async.models`, and a `Preset` may be
     passed whole (its `to_body()` is sent). A field passed as None is not sent.
     """
 

@@ -175,7 +175,6 @@ class Peer:
     """A participant present in a running meeting session."""
 
     participant_id: str
-    joined_at: float
     muted: bool = False
     allow_unmute: bool = True
 
@@ -337,7 +336,7 @@ class FakeState:
         if session is None or participant.id in session.peers:
             return
         now = self.now()
-        session.peers[participant.id] = Peer(participant_id=participant.id, joined_at=now)
+        session.peers[participant.id] = Peer(participant_id=participant.id)
         session.max_concurrent = max(session.max_concurrent, len(session.peers))
         session.updated_at = now
 

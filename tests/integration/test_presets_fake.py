@@ -11,7 +11,7 @@ import pytest
 
 from dyte_async import AsyncDyte
 from dyte_async.errors import InvalidArgumentError, NotFoundError
-from dyte_async.models_presets import ActiveSessionStatus, Preset, ProduceAccess
+from dyte_async.models import ActiveSessionStatus, Preset, ProduceAccess
 from dyte_async.testing import FakeDyte
 
 pytestmark = pytest.mark.anyio

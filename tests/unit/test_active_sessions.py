@@ -13,7 +13,7 @@ import respx
 
 from dyte_async import AsyncDyte
 from dyte_async.errors import InvalidArgumentError, NotFoundError, ResponseDecodeError
-from dyte_async.models_presets import (
+from dyte_async.models import (
     ActiveSession,
     ActiveSessionStatus,
     ModerationResult,
@@ -24,7 +24,6 @@ from dyte_async.testing import FakeClock
 
 pytestmark = pytest.mark.anyio
 
-BASE = "https://api.dyte.io/v2"
 MEETING_ID = "6bf2b8be-04dd-4191-b602-1128921a306b"
 PATH = f"/meetings/{MEETING_ID}/active-session"
 
@@ -80,17 +79,12 @@ def sent(route: respx.Route) -> Any:
 
 
 @pytest.fixture
-def router() -> respx.MockRouter:
-    return respx.MockRouter(base_url=BASE, assert_all_called=False)
-
-
-@pytest.fixture
-async def dyte(router: respx.MockRouter) -> AsyncIterator[AsyncDyte]:
+async def dyte(router: respx.MockRouter, clock: FakeClock) -> AsyncIterator[AsyncDyte]:
     client = AsyncDyte(
         "org",
         "key",
         transport=httpx.MockTransport(router.async_handler),
-        clock=FakeClock(),
+        clock=clock,
         rate_limit=None,
     )
     async with client:
@@ -99,8 +93,7 @@ async def dyte(router: respx.MockRouter) -> AsyncIterator[AsyncDyte]:
 
 @pytest.fixture
 def sessions(dyte: AsyncDyte) -> ActiveSessions:
-    existing = getattr(dyte, "active_sessions", None)
-    return existing if isinstance(existing, ActiveSessions) else ActiveSessions(dyte._pipeline)
+    return dyte.active_sessions
 
 
 # -- get ----------------------------------------------------------------------------------------

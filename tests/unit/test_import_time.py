@@ -24,7 +24,6 @@ LAZY = (
     "dyte_async._fanout",
     "dyte_async._poller",
     "dyte_async.models",
-    "dyte_async.models_presets",
     "dyte_async.resources.active_sessions",
     "dyte_async.resources.livestreams",
     "dyte_async.resources.presets",
@@ -56,20 +55,19 @@ def test_making_a_client_loads_only_what_it_uses() -> None:
     assert "dyte_async.resources.livestreams" in loaded
     assert "dyte_async.models" in loaded
     assert "aiohttp" not in loaded  # not before the first request, in the event loop
-    assert "dyte_async.models_presets" not in loaded
+    assert "dyte_async.resources.presets" not in loaded
     assert "dyte_async.resources.webhooks" not in loaded
 
 
 def test_every_lazy_name_resolves_to_its_definition() -> None:
     import dyte_async.models
-    import dyte_async.models_presets
     import dyte_async.webhooks
 
     for name in dyte_async.__all__:
         value = getattr(dyte_async, name)
         assert value is not None, name
     assert dyte_async.Livestream is dyte_async.models.Livestream
-    assert dyte_async.Preset is dyte_async.models_presets.Preset
+    assert dyte_async.Preset is dyte_async.models.Preset
     assert dyte_async.WebhookKeyError is dyte_async.webhooks.WebhookKeyError
     assert set(dir(dyte_async)) >= set(dyte_async.__all__)
 

@@ -23,7 +23,7 @@ from dyte_async.errors import (
     NotFoundError,
     ResponseDecodeError,
 )
-from dyte_async.models_presets import (
+from dyte_async.models import (
     Preset,
     PresetPermissions,
     PresetSummary,
@@ -35,10 +35,10 @@ from dyte_async.models_presets import (
 )
 from dyte_async.resources.presets import Presets, livestream_host_body, livestream_viewer_body
 from dyte_async.testing import FakeClock
+from tests.unit.conftest import BASE
 
 pytestmark = pytest.mark.anyio
 
-BASE = "https://api.dyte.io/v2"
 T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
 PRESET_ID = "7b2c9f5e-2a5d-4c1e-9d0e-5f3b8f1a6c21"
 
@@ -157,17 +157,12 @@ def sent(route: respx.Route, n: int = -1) -> Any:
 
 
 @pytest.fixture
-def router() -> respx.MockRouter:
-    return respx.MockRouter(base_url=BASE, assert_all_called=False)
-
-
-@pytest.fixture
-async def dyte(router: respx.MockRouter) -> AsyncIterator[AsyncDyte]:
+async def dyte(router: respx.MockRouter, clock: FakeClock) -> AsyncIterator[AsyncDyte]:
     client = AsyncDyte(
         "org",
         "key",
         transport=httpx.MockTransport(router.async_handler),
-        clock=FakeClock(),
+        clock=clock,
         rate_limit=None,
     )
     async with client:
@@ -176,8 +171,7 @@ async def dyte(router: respx.MockRouter) -> AsyncIterator[AsyncDyte]:
 
 @pytest.fixture
 def presets(dyte: AsyncDyte) -> Presets:
-    existing = getattr(dyte, "presets", None)
-    return existing if isinstance(existing, Presets) else Presets(dyte._pipeline)
+    return dyte.presets
 
 
 class FakePresets:

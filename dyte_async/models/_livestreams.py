@@ -1,17 +1,15 @@
-"""Typed results: attrs classes, frozen, with slots, built by `dyte_async._convert`.
+"""Livestreams, their sessions and their analytics: attrs classes, frozen, with slots.
 
-No I/O here and nothing of ours is imported. Secrets (`stream_key`, `token`) are kept
-out of `repr()`.
+Built by `dyte_async._convert`; no I/O here. Stream keys are kept out of `repr()`.
 """
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Iterator
 from datetime import datetime
-from typing import Any, Generic, TypeVar
 
 import attrs
+
+from dyte_async.models._base import _OpenStrEnum
 
 __all__ = [
     "Livestream",
@@ -20,38 +18,7 @@ __all__ = [
     "LivestreamDetails",
     "LivestreamSession",
     "LivestreamStatus",
-    "Meeting",
-    "MeetingStatus",
-    "Page",
-    "Participant",
 ]
-
-T = TypeVar("T")
-
-
-class _OpenStrEnum(str, enum.Enum):
-    """A string enum that keeps values it does not know instead of raising.
-
-    `LivestreamStatus("STARTING")` gives a member-like value equal to `"STARTING"` whose
-    `.known` is False, so a status the API adds later never breaks decoding.
-    """
-
-    @classmethod
-    def _missing_(cls, value: object) -> Any:
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = value
-        member._value_ = value
-        return member
-
-    @property
-    def known(self) -> bool:
-        """True when the value is one the library knows by name."""
-        return self._name_ in type(self).__members__
-
-    def __str__(self) -> str:
-        return str(self.value)
 
 
 class LivestreamStatus(_OpenStrEnum):
@@ -66,13 +33,6 @@ class LivestreamStatus(_OpenStrEnum):
     ERRORED = "ERRORED"
     INVOKED = "INVOKED"
     OFFLINE = "OFFLINE"
-
-
-class MeetingStatus(_OpenStrEnum):
-    """Status of a meeting: users cannot join an INACTIVE meeting."""
-
-    ACTIVE = "ACTIVE"
-    INACTIVE = "INACTIVE"
 
 
 @attrs.frozen(kw_only=True)
@@ -172,61 +132,3 @@ class LivestreamDayAnalytics:
     count: int = 0
     total_ingest_seconds: float = 0
     total_viewer_seconds: float = 0
-
-
-@attrs.frozen(kw_only=True)
-class Meeting:
-    """A meeting. `live_stream_on_start` meetings start livestreaming when they start."""
-
-    id: str
-    title: str | None = None
-    preferred_region: str | None = None
-    status: MeetingStatus | None = None
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
-    record_on_start: bool = False
-    live_stream_on_start: bool = False
-    persist_chat: bool = False
-    summarize_on_end: bool = False
-    transcribe_on_end: bool | None = None
-    session_keep_alive_time_in_secs: float | None = None
-    recording_config: dict[str, Any] | None = None
-    ai_config: dict[str, Any] | None = None
-
-
-@attrs.frozen(kw_only=True)
-class Participant:
-    """A participant of a meeting; `token` (secret, not in repr) is what a front end joins with."""
-
-    id: str
-    custom_participant_id: str | None = None
-    preset_name: str | None = None
-    name: str | None = None
-    picture: str | None = None
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
-    token: str | None = attrs.field(default=None, repr=False)
-
-
-@attrs.frozen(kw_only=True)
-class Page(Generic[T]):
-    """One page of a list endpoint.
-
-    Attributes:
-        items: the items of this page.
-        total_count: the total over all pages, when the API said.
-        start_offset, end_offset: 1-based inclusive offsets of this page's items.
-        page_no: the page number asked for (1-based).
-    """
-
-    items: tuple[T, ...]
-    total_count: int | None = None
-    start_offset: int | None = None
-    end_offset: int | None = None
-    page_no: int = 1
-
-    def __iter__(self) -> Iterator[T]:
-        return iter(self.items)
-
-    def __len__(self) -> int:
-        return len(self.items)

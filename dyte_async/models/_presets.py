@@ -1,4 +1,4 @@
-"""Typed presets and active sessions: attrs classes, frozen, with slots, no I/O.
+"""Typed presets: attrs classes, frozen, with slots, no I/O.
 
 A preset is a large JSON document that Dyte keeps growing (RealtimeKit already adds keys
 the v2 spec does not list). So that a preset read, changed and written back loses nothing,
@@ -13,9 +13,8 @@ permissions = attrs.evolve(preset.permissions, can_livestream=True)
 await dyte.presets.update(preset.id, attrs.evolve(preset, permissions=permissions))
 ```
 
-A typed field that is None means "not in the JSON" (it leaves `raw` as it is). Nothing of
-ours is imported except the open string enum of `dyte_async.models`; the cattrs hooks that
-fill `raw` live in `dyte_async.resources.presets`.
+A typed field that is None means "not in the JSON" (it leaves `raw` as it is). The cattrs
+hook that fills `raw` lives with every other hook in `dyte_async._convert`.
 """
 
 from __future__ import annotations
@@ -28,11 +27,9 @@ from typing import Any
 
 import attrs
 
-from dyte_async.models import _OpenStrEnum
+from dyte_async.models._base import _OpenStrEnum
 
 __all__ = [
-    "ActiveSession",
-    "ActiveSessionStatus",
     "AudioConfig",
     "ChatPermissions",
     "ConnectedMeetingsPermissions",
@@ -40,7 +37,6 @@ __all__ = [
     "MaxVideoStreams",
     "MediaConfig",
     "MediaPermissions",
-    "ModerationResult",
     "PluginPermissions",
     "PollPermissions",
     "Preset",
@@ -52,7 +48,6 @@ __all__ = [
     "ProducePermission",
     "PublicChatPermissions",
     "RecorderType",
-    "SessionParticipant",
     "VideoConfig",
     "VideoQuality",
     "ViewType",
@@ -111,13 +106,6 @@ class ProduceAccess(_OpenStrEnum):
     ALLOWED = "ALLOWED"
     NOT_ALLOWED = "NOT_ALLOWED"
     CAN_REQUEST = "CAN_REQUEST"
-
-
-class ActiveSessionStatus(_OpenStrEnum):
-    """Status of a meeting's session."""
-
-    LIVE = "LIVE"
-    ENDED = "ENDED"
 
 
 # -- the JSON-keeping base ------------------------------------------------------------------
@@ -385,80 +373,3 @@ class PresetSummary:
     name: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
-
-
-# -- active sessions --------------------------------------------------------------------------
-
-
-@attrs.frozen(kw_only=True)
-class ActiveSession:
-    """The running session of a meeting (`GET /meetings/{meeting_id}/active-session`).
-
-    Attributes:
-        id: the session id.
-        associated_id: the meeting id.
-        meeting_display_name: the meeting's title.
-        type: `meeting`, `livestream` or `participant`.
-        status: `ActiveSessionStatus` (LIVE or ENDED; unknown values kept).
-        live_participants: participants in the session now.
-        max_concurrent_participants: the most there were at once.
-        minutes_consumed: participant minutes so far.
-        organization_id: the organization's id.
-        started_at, ended_at, created_at, updated_at: aware datetimes (None when not sent;
-            the spec's example sends `ended_at: 'null'`, read as None).
-        meta: extra data of the session, when sent.
-        breakout_rooms: sessions of the breakout rooms.
-    """
-
-    id: str
-    associated_id: str | None = None
-    meeting_display_name: str | None = None
-    type: str | None = None
-    status: ActiveSessionStatus | None = None
-    live_participants: int | None = None
-    max_concurrent_participants: int | None = None
-    minutes_consumed: float | None = None
-    organization_id: str | None = None
-    started_at: datetime | None = None
-    ended_at: datetime | None = None
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
-    meta: dict[str, Any] | None = None
-    breakout_rooms: tuple[ActiveSession, ...] = ()
-
-    @property
-    def is_live(self) -> bool:
-        """True when the status is LIVE."""
-        return self.status is ActiveSessionStatus.LIVE
-
-
-@attrs.frozen(kw_only=True)
-class SessionParticipant:
-    """A participant named in a kick or mute answer (the spec's `SessionParticipant`)."""
-
-    id: str
-    custom_participant_id: str | None = None
-    user_id: str | None = None
-    name: str | None = None
-    display_name: str | None = None
-    email: str | None = None
-    picture: str | None = None
-    preset_name: str | None = None
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
-
-
-@attrs.frozen(kw_only=True)
-class ModerationResult:
-    """What a kick or mute did.
-
-    Attributes:
-        action: the server's name for it (e.g. `kick`, `mute_all`), when sent.
-        participants: the participants acted on (`kick` and `mute` name them).
-        count: how many were acted on: `kicked_participants_count`/`muted_participants_count`
-            for the `*_all` calls, else the number of `participants`; None when not said.
-    """
-
-    action: str | None = None
-    participants: tuple[SessionParticipant, ...] = ()
-    count: int | None = None
