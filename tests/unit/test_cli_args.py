@@ -1,14 +1,35 @@
-"""`dyte_async._cli.main` in-process: usage and configuration errors exit 2, `--fake` runs."""
+"""`dyte_async.cli.main` in-process: usage and configuration errors exit 2, `--fake` runs.
+
+`--fake` and the demo run on an embedded FakeDyte; here it is made on the shared virtual
+`clock`, so no test waits for real time and elapsed time is read off that clock.
+"""
 
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
 
-from dyte_async._cli import main
+import dyte_async.testing
+from dyte_async.cli import main
+from dyte_async.testing import FakeClock, FakeDyte
+from tests.unit.conftest import START
+
+
+@pytest.fixture(autouse=True)
+def fakes(monkeypatch: pytest.MonkeyPatch, clock: FakeClock) -> list[FakeDyte]:
+    """Every FakeDyte the CLI makes (for `--fake` or the demo), each on the virtual `clock`."""
+    made: list[FakeDyte] = []
+
+    class VirtualFakeDyte(FakeDyte):
+        def __init__(self, **options: object) -> None:
+            super().__init__(clock=clock, **options)  # type: ignore[arg-type]
+            made.append(self)
+
+    # The CLI imports the fake when it needs it, from the public `dyte_async.testing`.
+    monkeypatch.setattr(dyte_async.testing, "FakeDyte", VirtualFakeDyte)
+    return made
 
 
 @pytest.fixture(autouse=True)
@@ -122,12 +143,15 @@ def test_a_livestream_list_of_the_empty_fake(capsys: pytest.CaptureFixture[str])
     assert captured.err == ""
 
 
-def test_wait_on_unknown_meetings_fails_each_at_once(capsys: pytest.CaptureFixture[str]) -> None:
+def test_wait_on_unknown_meetings_fails_each_at_once(
+    capsys: pytest.CaptureFixture[str], clock: FakeClock, fakes: list[FakeDyte]
+) -> None:
     ids = [f"m{i}" for i in range(30)]  # the embedded fake starts empty: none exists
     argv = ["livestreams", "wait", "--fake", "--timeout", "60", "--poll-interval", "0.1", *ids]
-    started = time.monotonic()
     assert main([*argv, "--json"]) == 1
-    elapsed = time.monotonic() - started
+    (fake,) = fakes
+    assert fake.clock is clock
+    elapsed = clock.now() - START
     captured = capsys.readouterr()
     records = [json.loads(line) for line in captured.out.splitlines()]
     assert sorted(r["meeting_id"] for r in records) == sorted(ids)
@@ -137,8 +161,11 @@ def test_wait_on_unknown_meetings_fails_each_at_once(capsys: pytest.CaptureFixtu
     assert elapsed < 5  # each failed at its first poll, not at the 60 s timeout
 
 
-def test_the_demo_runs_in_process(capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_demo_runs_in_process(
+    capsys: pytest.CaptureFixture[str], fakes: list[FakeDyte]
+) -> None:
     assert main(["--fake", "demo", "--meetings", "3", "--go-live-after", "0", "--json"]) == 0
+    assert len(fakes) == 1
     steps = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert sum(step["step"].startswith("LIVE ") for step in steps) == 3
     assert steps[-1]["stopped"] == 3

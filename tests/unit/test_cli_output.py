@@ -1,14 +1,26 @@
-"""The CLI's pieces: reading meeting ids, JSON output and redaction, a closed stdout."""
+"""The CLI's pieces: meeting ids, JSON and redaction, outcomes and summary, a closed stdout."""
 
 from __future__ import annotations
 
 import datetime
 import io
+import json
 import os
+from collections import Counter
 
 import pytest
 
-from dyte_async._cli import _Progress, emit, read_ids, to_jsonable
+from dyte_async._fanout import Outcome
+from dyte_async.cli.arguments import read_ids
+from dyte_async.cli.output import (
+    Progress,
+    emit,
+    print_outcome,
+    print_summary,
+    redact,
+    to_jsonable,
+)
+from dyte_async.errors import NotFoundError
 from dyte_async.models import (
     Livestream,
     LivestreamDetails,
@@ -64,7 +76,7 @@ def test_a_closed_stdout_does_not_stop_the_work() -> None:
 
 
 def test_the_progress_bar_is_off_unless_asked(capsys: pytest.CaptureFixture[str]) -> None:
-    with _Progress(2, label="start", enabled=False) as progress:
+    with Progress(2, label="start", enabled=False) as progress:
         progress.advance(failed=False)
         progress.advance(failed=True)
     assert capsys.readouterr() == ("", "")
@@ -72,8 +84,61 @@ def test_the_progress_bar_is_off_unless_asked(capsys: pytest.CaptureFixture[str]
 
 def test_the_progress_bar_runs_with_rich(capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("rich")
-    with _Progress(2, label="start", enabled=True) as progress:
+    with Progress(2, label="start", enabled=True) as progress:
         progress.advance(failed=False)
         progress.advance(failed=True)
     # Not a terminal here: rich draws nothing, and the bar is transient anyway.
     assert capsys.readouterr().out == ""
+
+
+def test_the_fan_out_summary_counts_errors_by_type(capsys: pytest.CaptureFixture[str]) -> None:
+    failures = Counter({"NotFoundError": 2, "ConflictError": 1})
+    print_summary("start", 7, failures, 1.25, as_json=False)
+    print_summary("stop", 3, Counter(), 0.04, as_json=False)
+    print_summary("wait", 7, failures, 1.25, as_json=True)
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    text, clean, record = captured.err.splitlines()
+    assert text == "start: 7 succeeded, 3 failed (2 NotFoundError, 1 ConflictError) in 1.2s"
+    assert clean == "stop: 3 succeeded, 0 failed in 0.0s"
+    assert json.loads(record) == {
+        "summary": {
+            "succeeded": 7,
+            "failed": 3,
+            "errors": {"NotFoundError": 2, "ConflictError": 1},
+            "seconds": 1.25,
+        }
+    }
+
+
+def test_outcomes_print_as_text_or_json(capsys: pytest.CaptureFixture[str]) -> None:
+    live = Livestream(
+        id="ls1", status=LivestreamStatus.LIVE, playback_url="https://p/x.m3u8", stream_key="sk"
+    )
+    print_outcome(Outcome(item="m1", index=0, result=live), as_json=False, show_secrets=False)
+    print_outcome(Outcome(item="m2", index=1, result="Stopped"), as_json=False, show_secrets=False)
+    gone = NotFoundError("no such meeting", status_code=404)
+    print_outcome(Outcome(item="m3", index=2, error=gone), as_json=False, show_secrets=False)
+    print_outcome(Outcome(item="m3", index=2, error=gone), as_json=True, show_secrets=False)
+    print_outcome(Outcome(item="m1", index=0, result=live), as_json=True, show_secrets=False)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:3] == [
+        "m1: LIVE livestream ls1 https://p/x.m3u8",
+        "m2: Stopped",
+        f"m3: FAILED NotFoundError: {gone}",
+    ]
+    failed, ok = (json.loads(line) for line in lines[3:])
+    assert failed == {
+        "meeting_id": "m3",
+        "ok": False,
+        "error": {"type": "NotFoundError", "message": str(gone), "status_code": 404},
+    }
+    assert ok["ok"] is True
+    assert ok["result"]["stream_key"] == "<redacted>"
+
+
+def test_redact_hides_only_a_value_there_is() -> None:
+    assert redact("tok", show=False) == "<redacted>"
+    assert redact("tok", show=True) == "tok"
+    assert redact(None, show=False) is None
+    assert redact("", show=False) == ""
