@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -39,28 +40,76 @@ def no_dyte_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize(
-    "argv",
+    ("argv", "message"),
     [
-        pytest.param([], id="no-command"),
-        pytest.param(["bogus"], id="unknown-command"),
-        pytest.param(["livestreams"], id="no-action"),
-        pytest.param(["livestreams", "start", "m1", "--concurrency", "0"], id="concurrency-0"),
-        pytest.param(["livestreams", "start", "m1", "--timeout", "-1"], id="negative-timeout"),
-        pytest.param(["livestreams", "wait", "m1", "--timeout", "soon"], id="timeout-not-number"),
-        pytest.param(["livestreams", "list", "--status", "SLEEPING"], id="unknown-status"),
-        pytest.param(["meetings", "list", "--limit", "0"], id="limit-0"),
-        pytest.param(["meetings", "create"], id="create-without-title"),
-        pytest.param(["demo", "--meetings", "0"], id="demo-no-meetings"),
-        pytest.param(["demo", "--go-live-after", "-1"], id="demo-negative-delay"),
+        pytest.param([], "required: COMMAND", id="no-command"),
+        pytest.param(["bogus"], "invalid choice: 'bogus'", id="unknown-command"),
+        pytest.param(["livestreams"], "required: ACTION", id="no-action"),
+        pytest.param(
+            ["livestreams", "start", "m1", "--concurrency", "0"],
+            "must be at least 1, got 0",
+            id="concurrency-0",
+        ),
+        pytest.param(
+            ["livestreams", "start", "m1", "--timeout", "-1"],
+            "must be a positive number, got -1",
+            id="negative-timeout",
+        ),
+        pytest.param(
+            ["livestreams", "stop", "m1", "--timeout", "0"],
+            "must be a positive number, got 0",
+            id="timeout-0",
+        ),
+        pytest.param(
+            ["livestreams", "stop", "m1", "--timeout", "inf"],
+            "must be a positive number, got inf",
+            id="timeout-inf",
+        ),
+        pytest.param(
+            ["livestreams", "wait", "m1", "--timeout", "soon"],
+            "not a number: 'soon'",
+            id="timeout-not-number",
+        ),
+        pytest.param(
+            ["livestreams", "list", "--status", "SLEEPING"],
+            "invalid choice: 'SLEEPING'",
+            id="unknown-status",
+        ),
+        pytest.param(
+            ["meetings", "list", "--limit", "0"], "must be at least 1, got 0", id="limit-0"
+        ),
+        pytest.param(
+            ["meetings", "list", "--limit", "ten"], "not an integer: 'ten'", id="limit-not-int"
+        ),
+        pytest.param(["meetings", "create"], "required: --title", id="create-without-title"),
+        pytest.param(
+            ["demo", "--meetings", "0"], "must be at least 1, got 0", id="demo-no-meetings"
+        ),
+        pytest.param(
+            ["demo", "--go-live-after", "-1"], "must be 0 or more, got -1", id="demo-negative-delay"
+        ),
+        pytest.param(
+            ["demo", "--go-live-after", "nan"], "must be 0 or more, got nan", id="demo-nan-delay"
+        ),
     ],
 )
 def test_bad_usage_exits_2_with_a_message(
-    argv: list[str], capsys: pytest.CaptureFixture[str]
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(argv) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
     assert "usage: dyte-async" in captured.err
+    assert message in captured.err
+
+
+def test_the_least_values_are_accepted(
+    capsys: pytest.CaptureFixture[str], fakes: list[FakeDyte]
+) -> None:
+    argv = ["livestreams", "status", "--fake", "--concurrency", "1", "--timeout", "0.5", "m1"]
+    assert main(argv) == 1  # parsed and run: m1 does not exist in the empty fake
+    assert len(fakes) == 1
+    assert capsys.readouterr().out.startswith("m1: FAILED NotFoundError")
 
 
 def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
@@ -73,12 +122,27 @@ def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["livestreams", "start"], "no meeting ids"),
-        (["livestreams", "stop", "--from-file", "/no/such/file.txt"], "cannot read"),
-        (["livestreams", "start", "m1", "--name", "not a name"], "livestream name"),
-        (["--fake", "--base-url", "http://127.0.0.1:1/v2", "meetings", "list"], "do not go"),
-        (["--base-url", "http://127.0.0.1:1/v2", "demo"], "embedded fake"),
-        (["meetings", "list"], "DYTE_ORG_ID and DYTE_API_KEY"),
+        (["livestreams", "start"], "no meeting ids: pass MEETING_ID... or --from-file FILE"),
+        (
+            ["livestreams", "stop", "--from-file", "/no/such/file.txt"],
+            "cannot read /no/such/file.txt: ",
+        ),
+        (
+            ["livestreams", "start", "m1", "--name", "not a name"],
+            "livestream name may hold only letters, digits, '-' and '_', got 'not a name'",
+        ),
+        (
+            ["--fake", "--base-url", "http://127.0.0.1:1/v2", "meetings", "list"],
+            "dyte-async: --fake and --base-url do not go together\n",
+        ),
+        (
+            ["--base-url", "http://127.0.0.1:1/v2", "demo"],
+            "dyte-async: demo always runs on the embedded fake; --base-url does not apply\n",
+        ),
+        (
+            ["meetings", "list"],
+            "missing credentials: pass org_id= and api_key=, or set DYTE_ORG_ID and DYTE_API_KEY",
+        ),
     ],
 )
 def test_configuration_errors_exit_2_before_anything_is_sent(
@@ -100,6 +164,15 @@ def test_credentials_are_never_sent_in_clear_text_to_a_remote_host(
     err = capsys.readouterr().err
     assert "clear text" in err
     assert "secret-key" not in err
+
+
+def test_ids_are_read_from_stdin_with_a_dash(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("meeting_id\nm1\nm2,title\nm1\n"))
+    assert main(["livestreams", "status", "--fake", "--from-file", "-", "x0"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["x0", "m1", "m2"]
 
 
 def test_an_empty_ids_file_is_bad_usage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

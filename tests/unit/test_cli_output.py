@@ -15,6 +15,8 @@ from dyte_async.cli.arguments import read_ids
 from dyte_async.cli.output import (
     Progress,
     emit,
+    is_terminal,
+    print_items,
     print_outcome,
     print_summary,
     redact,
@@ -142,3 +144,47 @@ def test_redact_hides_only_a_value_there_is() -> None:
     assert redact("tok", show=True) == "tok"
     assert redact(None, show=False) is None
     assert redact("", show=False) == ""
+
+
+def test_listings_print_fields_as_text_or_json(capsys: pytest.CaptureFixture[str]) -> None:
+    ls = Livestream(id="ls1", status=LivestreamStatus.LIVE, meeting_id="m1", stream_key="sk")
+    print_items([ls], kind="livestreams", as_json=False, show_secrets=False)
+    print_items([ls], kind="livestreams", as_json=True, show_secrets=True)
+    print_items([], kind="meetings", as_json=True, show_secrets=False)
+    captured = capsys.readouterr()
+    text, record = captured.out.splitlines()
+    assert text == "ls1  LIVE  -  m1  -"  # absent fields print as "-"
+    assert json.loads(record)["stream_key"] == "sk"
+    assert captured.err == "livestreams: 1\n"  # the count in text mode only
+
+
+def test_secrets_are_shown_at_any_depth_only_when_asked() -> None:
+    ls = Livestream(id="ls1", stream_key="sk_secret")
+    details = LivestreamDetails(livestream=ls, sessions=())
+    assert to_jsonable(details, show_secrets=True)["livestream"]["stream_key"] == "sk_secret"
+    assert to_jsonable([ls], show_secrets=True)[0]["stream_key"] == "sk_secret"
+    assert to_jsonable([ls])[0]["stream_key"] == "<redacted>"
+
+
+def test_a_livestream_outcome_without_playback_url_ends_at_its_id(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    offline = Livestream(id="ls2", status=LivestreamStatus.OFFLINE, stream_key="sk")
+    print_outcome(Outcome(item="m1", index=0, result=offline), as_json=False, show_secrets=False)
+    print_outcome(Outcome(item="m1", index=0, result=offline), as_json=True, show_secrets=True)
+    text, record = capsys.readouterr().out.splitlines()
+    assert text == "m1: OFFLINE livestream ls2"
+    assert json.loads(record)["result"]["stream_key"] == "sk"
+
+
+def test_emit_writes_to_stdout_by_default(capsys: pytest.CaptureFixture[str]) -> None:
+    emit("hello")
+    assert capsys.readouterr() == ("hello\n", "")
+
+
+def test_a_replaced_or_closed_stream_is_no_terminal() -> None:
+    assert is_terminal(io.StringIO()) is False
+    closed = io.StringIO()
+    closed.close()
+    assert is_terminal(closed) is False
+    assert is_terminal(object()) is False  # type: ignore[arg-type]

@@ -299,8 +299,9 @@ def test_realtimekit_refuses_empty_or_path_breaking_ids(account: str, app: str, 
 
 
 @pytest.mark.anyio
-async def test_a_client_passed_in_gets_auth_per_request_and_is_not_closed() -> None:
-    router = ex.make_router()
+async def test_a_client_passed_in_gets_auth_per_request_and_is_not_closed(
+    router: respx.MockRouter,
+) -> None:
     route = router.get(f"/meetings/{MEETING_ID}/active-livestream").respond(
         200, json=ex.ACTIVE_LIVESTREAM_200
     )

@@ -141,22 +141,77 @@ def test_plain_http_is_allowed_when_asked_or_with_a_client_of_ones_own() -> None
     assert own.base_url == url
 
 
+TIMEOUTS = "timeout, connect_timeout and attempt_timeout must be positive"
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"timeout": 0}, "timeout, connect_timeout and attempt_timeout must be positive"),
-        ({"connect_timeout": -1}, "timeout, connect_timeout and attempt_timeout must be positive"),
-        ({"attempt_timeout": 0}, "timeout, connect_timeout and attempt_timeout must be positive"),
+        ({"timeout": 0}, TIMEOUTS),
+        ({"connect_timeout": 0}, TIMEOUTS),
+        ({"connect_timeout": -1}, TIMEOUTS),
+        ({"attempt_timeout": 0}, TIMEOUTS),
         ({"max_concurrency": 0}, "max_concurrency must be at least 1"),
-        ({"max_retries": 1, "retry": RetryPolicy()}, "pass either max_retries= or retry="),
-        ({"http_backend": "curl"}, "http_backend must be 'auto', 'aiohttp' or 'httpcore'"),
+        (
+            {"max_retries": 1, "retry": RetryPolicy()},
+            "pass either max_retries= or retry=, not both",
+        ),
+        (
+            {"http_backend": "curl"},
+            "http_backend must be 'auto', 'aiohttp' or 'httpcore', got 'curl'",
+        ),
     ],
 )
 def test_impossible_or_conflicting_options_are_refused(
     options: dict[str, object], message: str
 ) -> None:
-    with pytest.raises(ConfigurationError, match=message):
+    with pytest.raises(ConfigurationError) as info:
         ClientConfig.build(org_id="org", api_key="key", environ={}, **options)  # type: ignore[arg-type]
+    assert str(info.value) == message
+
+
+def test_the_least_timeouts_and_concurrency_are_accepted() -> None:
+    config = ClientConfig.build(
+        org_id="o",
+        api_key="k",
+        timeout=0.5,
+        connect_timeout=0.5,
+        attempt_timeout=0.5,
+        max_concurrency=1,
+        environ={},
+    )
+    assert (config.timeout, config.connect_timeout, config.attempt_timeout) == (0.5, 0.5, 0.5)
+    assert config.max_concurrency == 1
+
+
+@pytest.mark.parametrize(
+    ("org_id", "shown"), [("abcd", "…"), ("abcde", "abcd…"), ("org-123456", "org-…")]
+)
+def test_the_account_shows_at_most_four_characters(org_id: str, shown: str) -> None:
+    assert ClientConfig.build(org_id=org_id, api_key="k", environ={}).account == shown
+    # With a ready Authorization (RealtimeKit), an org id given anyway is masked the same.
+    assert ClientConfig.build(org_id=org_id, authorization="Bearer t", environ={}).account == shown
+
+
+def test_only_trailing_slashes_leave_the_base_url() -> None:
+    config = ClientConfig.build(
+        org_id="o", api_key="k", base_url="https://api.example.test/X//", environ={}
+    )
+    assert config.base_url == "https://api.example.test/X"
+
+
+def test_the_clear_text_and_userinfo_messages() -> None:
+    with pytest.raises(ConfigurationError) as info:
+        ClientConfig.build(org_id="o", api_key="k", base_url="http://api.dyte.io/v2", environ={})
+    assert str(info.value) == (
+        "refusing to send credentials in clear text to api.dyte.io: use https, "
+        "or pass allow_insecure_http=True"
+    )
+    with pytest.raises(ConfigurationError) as info:
+        ClientConfig.build(
+            org_id="o", api_key="k", base_url="https://u:p@api.dyte.io/v2", environ={}
+        )
+    assert str(info.value) == "base_url must not carry credentials"
 
 
 def test_credentials_are_checked_first_then_the_url_then_the_rest() -> None:
@@ -174,6 +229,7 @@ def test_retry_rate_limit_and_clock_options() -> None:
         org_id="o", api_key="k", max_retries=5, rate_limit=None, clock=clock, environ={}
     )
     assert config.retry == RetryPolicy(max_retries=5)
+    assert config.attempt_timeout is None
     assert config.rate_limit is None
     assert config.clock is clock
     policy = RetryPolicy(max_retries=0)
