@@ -122,7 +122,10 @@ def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["livestreams", "start"], "no meeting ids: pass MEETING_ID... or --from-file FILE"),
+        (
+            ["livestreams", "start"],
+            "dyte-async: no meeting ids: pass MEETING_ID... or --from-file FILE\n",
+        ),
         (
             ["livestreams", "stop", "--from-file", "/no/such/file.txt"],
             "cannot read /no/such/file.txt: ",

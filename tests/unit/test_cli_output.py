@@ -41,8 +41,11 @@ def test_ids_are_read_one_per_line_or_from_a_csv_first_column() -> None:
         "# a comment\n"
         '"m3","quoted"\n'
         "m4  # trailing comment\n"
+        "m5 # a comment # with a hash\n"
+        "m6,title,more columns\n"
+        '"X7",ids may start with X\n'
     )
-    assert read_ids(io.StringIO(text)) == ["m1", "m2", "m3", "m4"]
+    assert read_ids(io.StringIO(text)) == ["m1", "m2", "m3", "m4", "m5", "m6", "X7"]
 
 
 def test_only_a_leading_header_is_skipped() -> None:
