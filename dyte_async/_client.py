@@ -1,8 +1,7 @@
-"""`AsyncDyte`: configuration, the pooled HTTP client's lifecycle, and the resources."""
+"""`AsyncDyte`: options (checked in `_config`), the HTTP client's lifecycle, the resources."""
 
 from __future__ import annotations
 
-import base64
 import functools
 import logging
 import os
@@ -13,12 +12,23 @@ from urllib.parse import quote
 
 import httpx
 
-from dyte_async._clock import SYSTEM_CLOCK, Clock
-from dyte_async._net import is_loopback, parse_http_url
+from dyte_async._clock import Clock
+from dyte_async._config import (
+    DEFAULT,
+    DEFAULT_BASE_URL,
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_TIMEOUT,
+    DYTE_RATE_LIMIT,
+    REALTIMEKIT_BASE_URL,
+    REALTIMEKIT_RATE_LIMIT,
+    ClientConfig,
+    Default,
+)
 from dyte_async._pipeline import ClientStats, Pipeline, logger
 from dyte_async._ratelimit import RateLimit, make_limiter
 from dyte_async._retry import RetryPolicy
-from dyte_async._transport import HTTP_BACKENDS, HttpBackend, build_transport
+from dyte_async._transport import HttpBackend, build_transport
 from dyte_async.errors import ClientClosedError, ConfigurationError
 
 if TYPE_CHECKING:
@@ -34,24 +44,6 @@ __all__ = ["DEFAULT_BASE_URL", "AsyncDyte"]
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-DEFAULT_BASE_URL: Final = "https://api.dyte.io/v2"
-REALTIMEKIT_BASE_URL: Final = (
-    "https://api.cloudflare.com/client/v4/accounts/{account_id}/realtime/kit/{app_id}"
-)
-DEFAULT_TIMEOUT: Final = 60.0
-DEFAULT_CONNECT_TIMEOUT: Final = 5.0
-DEFAULT_MAX_CONCURRENCY: Final = 100
-DYTE_RATE_LIMIT: Final = RateLimit(2000, 60.0)
-REALTIMEKIT_RATE_LIMIT: Final = RateLimit(250, 10.0)
-
-
-class _Default:
-    def __repr__(self) -> str:
-        return "DEFAULT"
-
-
-_DEFAULT: Final = _Default()
 
 
 class AsyncDyte:
@@ -103,7 +95,7 @@ class AsyncDyte:
         attempt_timeout: float | None = None,
         max_retries: int | None = None,
         retry: RetryPolicy | None = None,
-        rate_limit: RateLimit | _Default | None = _DEFAULT,
+        rate_limit: RateLimit | Default | None = DEFAULT,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         http_client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -114,77 +106,50 @@ class AsyncDyte:
         _authorization: str | None = None,
         _default_rate_limit: RateLimit = DYTE_RATE_LIMIT,
     ) -> None:
-        if _authorization is None:
-            org_id = org_id if org_id is not None else os.environ.get("DYTE_ORG_ID")
-            api_key = api_key if api_key is not None else os.environ.get("DYTE_API_KEY")
-            missing = [
-                name
-                for name, value in (("DYTE_ORG_ID", org_id), ("DYTE_API_KEY", api_key))
-                if not value
-            ]
-            if missing:
-                raise ConfigurationError(
-                    "missing credentials: pass org_id= and api_key=, or set "
-                    + " and ".join(missing)
-                )
-            token = base64.b64encode(f"{org_id}:{api_key}".encode()).decode("ascii")
-            _authorization = f"Basic {token}"
-        self._account = _mask(org_id) if org_id else "realtimekit"
-        base = base_url or os.environ.get("DYTE_BASE_URL") or DEFAULT_BASE_URL
-        self.base_url = _check_base_url(
-            base, allow_insecure_http=allow_insecure_http or http_client is not None
-        )
-        if (
-            timeout <= 0
-            or connect_timeout <= 0
-            or (attempt_timeout is not None and attempt_timeout <= 0)
-        ):
-            raise ConfigurationError(
-                "timeout, connect_timeout and attempt_timeout must be positive"
-            )
-        if max_concurrency < 1:
-            raise ConfigurationError("max_concurrency must be at least 1")
-        if retry is None:
-            retry = RetryPolicy() if max_retries is None else RetryPolicy(max_retries=max_retries)
-        elif max_retries is not None:
-            raise ConfigurationError("pass either max_retries= or retry=, not both")
-        limit = _default_rate_limit if isinstance(rate_limit, _Default) else rate_limit
-        self._clock = clock or SYSTEM_CLOCK
-        self._headers = {
-            "Authorization": _authorization,
-            "Accept": "application/json",
-            "User-Agent": f"dyte-async/{_version()}",
-            **(headers or {}),
-        }
-        self._max_concurrency = max_concurrency
-        self._connect_timeout = connect_timeout
-        self._transport = transport
-        if http_backend not in HTTP_BACKENDS:
-            raise ConfigurationError(
-                f"http_backend must be 'auto', 'aiohttp' or 'httpcore', got {http_backend!r}"
-            )
-        self._http_backend: HttpBackend = http_backend
-        self._user_http = http_client
-        self._http: httpx.AsyncClient | None = http_client
-        self._closed = False
-        self.rate_limit = limit
-        self.retry = retry
-        self._pipeline = Pipeline(
-            get_http=self._get_http,
-            base_url=self.base_url,
-            # Our own client carries the headers; a client passed in gets them per request.
-            headers=self._headers if http_client is not None else None,
-            policy=retry,
-            limiter=make_limiter(limit, self._clock),
-            max_concurrency=max_concurrency,
+        config = ClientConfig.build(
+            org_id=org_id,
+            api_key=api_key,
+            authorization=_authorization,
+            base_url=base_url,
             timeout=timeout,
             connect_timeout=connect_timeout,
             attempt_timeout=attempt_timeout,
-            clock=self._clock,
-            own_http=http_client is None,
+            max_retries=max_retries,
+            retry=retry,
+            rate_limit=rate_limit,
+            default_rate_limit=_default_rate_limit,
+            max_concurrency=max_concurrency,
+            http_client=http_client,
+            transport=transport,
+            http_backend=http_backend,
+            allow_insecure_http=allow_insecure_http,
+            clock=clock,
+            headers=headers,
         )
-        self._allow_insecure_http = allow_insecure_http or http_client is not None
+        self._config = config
+        self.base_url = config.base_url
+        self.rate_limit = config.rate_limit
+        self.retry = config.retry
+        self._http: httpx.AsyncClient | None = http_client
+        self._closed = False
+        self._pipeline = self._build_pipeline(config)
         _configure_logging_from_env()
+
+    def _build_pipeline(self, config: ClientConfig) -> Pipeline:
+        return Pipeline(
+            get_http=self._get_http,
+            base_url=config.base_url,
+            # Our own client carries the headers; a client passed in gets them per request.
+            headers=config.headers if config.http_client is not None else None,
+            policy=config.retry,
+            limiter=make_limiter(config.rate_limit, config.clock),
+            max_concurrency=config.max_concurrency,
+            timeout=config.timeout,
+            connect_timeout=config.connect_timeout,
+            attempt_timeout=config.attempt_timeout,
+            clock=config.clock,
+            own_http=config.http_client is None,
+        )
 
     # -- resources: each module is imported when first used (`import dyte_async` stays
     # cheap); the resource is made once and kept.
@@ -234,7 +199,7 @@ class AsyncDyte:
             self._pipeline,
             get_http=self._get_http,
             key_url=webhook_key_url(self.base_url),
-            allow_insecure_http=self._allow_insecure_http,
+            allow_insecure_http=self._config.allow_insecure_http,
         )
 
     @classmethod
@@ -276,17 +241,18 @@ class AsyncDyte:
 
     def _build_http(self) -> httpx.AsyncClient:
         # Runs at first use, inside the event loop: the backend can be chosen for it.
-        n = self._max_concurrency
+        config = self._config
+        n = config.max_concurrency
         limits = httpx.Limits(max_connections=n, max_keepalive_connections=n, keepalive_expiry=30.0)
-        transport = self._transport
+        transport = config.transport
         if transport is None:
-            transport = build_transport(self._http_backend, limits)
+            transport = build_transport(config.http_backend, limits)
         return httpx.AsyncClient(
-            base_url=self.base_url,
-            headers=self._headers,
+            base_url=config.base_url,
+            headers=dict(config.headers),
             transport=transport,
             limits=limits,
-            timeout=httpx.Timeout(DEFAULT_TIMEOUT, connect=self._connect_timeout),
+            timeout=httpx.Timeout(DEFAULT_TIMEOUT, connect=config.connect_timeout),
             follow_redirects=False,
         )
 
@@ -313,7 +279,7 @@ class AsyncDyte:
             return
         self._closed = True
         http, self._http = self._http, None
-        if http is not None and http is not self._user_http:
+        if http is not None and http is not self._config.http_client:
             await http.aclose()
 
     # -- fan-out ---------------------------------------------------------------------------
@@ -340,7 +306,7 @@ class AsyncDyte:
         """
         from dyte_async._fanout import FanOut
 
-        return FanOut(fn, items, concurrency=concurrency or self._max_concurrency)
+        return FanOut(fn, items, concurrency=concurrency or self._config.max_concurrency)
 
     # -- introspection -----------------------------------------------------------------
 
@@ -351,35 +317,11 @@ class AsyncDyte:
     @property
     def clock(self) -> Clock:
         """The clock this client reads time from."""
-        return self._clock
+        return self._config.clock
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
-        return f"<AsyncDyte {self.base_url} account={self._account} {state}>"
-
-
-def _mask(value: str) -> str:
-    return value[:4] + "…" if len(value) > 4 else "…"
-
-
-def _check_base_url(url: str, *, allow_insecure_http: bool) -> str:
-    parsed = parse_http_url(url, "base_url")
-    if parsed.userinfo:
-        raise ConfigurationError("base_url must not carry credentials")
-    if parsed.scheme == "http" and not allow_insecure_http and not is_loopback(parsed.host):
-        raise ConfigurationError(
-            f"refusing to send credentials in clear text to {parsed.host}: use https, "
-            "or pass allow_insecure_http=True"
-        )
-    return url.rstrip("/")
-
-
-@functools.cache
-def _version() -> str:
-    # importlib.metadata costs ~8 ms to import: paid by the first client, not the import.
-    from dyte_async._version import __version__
-
-    return __version__
+        return f"<AsyncDyte {self.base_url} account={self._config.account} {state}>"
 
 
 _LOG_LEVELS: Final = {"debug": logging.DEBUG, "info": logging.INFO}

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 import attrs
 
+from dyte_async._checks import check_livestream_name
 from dyte_async._convert import (
     details_from,
     list_items,
@@ -49,17 +49,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Livestreams"]
 
-_NAME = re.compile(r"[a-zA-Z0-9_-]*")
 _SORT_ORDERS = {"ASC": "ASC", "DSC": "DSC", "DESC": "DSC"}
 
 TimeArg = datetime | str | int | float | None
-
-
-def _check_name(name: str | None) -> None:
-    if name is not None and not _NAME.fullmatch(name):
-        raise InvalidArgumentError(
-            f"livestream name may hold only letters, digits, '-' and '_', got {name!r}"
-        )
 
 
 def _livestreams(data: Any) -> list[Livestream]:
@@ -112,7 +104,7 @@ class Livestreams(Resource):
             ConflictError, NotFoundError, ...: the server's refusal.
         """
         path = f"/meetings/{segment(meeting_id, 'meeting_id')}/livestreams"
-        _check_name(name)
+        check_livestream_name(name)
         body = without_none({"name": name, "video_config": dict(video_config or {}) or None})
         active_path = f"/meetings/{segment(meeting_id, 'meeting_id')}/active-livestream"
 
@@ -205,7 +197,7 @@ class Livestreams(Resource):
 
         Sent once: retried only when the request cannot have reached the server.
         """
-        _check_name(name)
+        check_livestream_name(name)
         envelope = await self._pipeline.send(
             "POST",
             "/livestreams",

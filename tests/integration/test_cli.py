@@ -117,10 +117,38 @@ def test_demo_fans_out_over_many_meetings_in_json() -> None:
     assert steps[-1]["stopped"] == 25
 
 
+def declared_script() -> tuple[str, str]:
+    """The `dyte-async` entry point that pyproject.toml declares: (module, function)."""
+    text = (Path(__file__).parents[2] / "pyproject.toml").read_text(encoding="utf-8")
+    match = re.search(r'^dyte-async = "([\w.]+):(\w+)"$', text, re.MULTILINE)
+    assert match is not None, "[project.scripts] declares no dyte-async"
+    return match[1], match[2]
+
+
+def test_the_declared_console_script_runs() -> None:
+    module, function = declared_script()
+    assert (module, function) == ("dyte_async.cli", "main")
+    # What the installed wrapper does: import the entry point and exit with its status.
+    code = f"import sys; from {module} import {function}; sys.exit({function}())"
+    done = subprocess.run(
+        [sys.executable, "-c", code, "--help"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    for command in ("demo", "livestreams", "meetings"):
+        assert command in done.stdout
+
+
 def test_the_console_script_is_installed() -> None:
     script = Path(sys.executable).parent / "dyte-async"
     if not script.exists():
         pytest.skip("console script not installed in this environment")
+    module, function = declared_script()
+    if f"from {module} import {function}" not in script.read_text(encoding="utf-8"):
+        pytest.skip("the installed console script predates pyproject.toml's: reinstall")
     done = subprocess.run(
         [str(script), "--help"], capture_output=True, text=True, timeout=30, check=False
     )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 
+import httpx
+
 from dyte_async import (
     AsyncDyte,
     AsyncPaginator,
@@ -64,3 +66,27 @@ async def flow() -> None:
         _ = (message, everything, session, token, stats, result, error)
     with contextlib.suppress(DyteError):
         AsyncDyte.realtimekit("acc", "app", "tok", max_retries=0)
+
+
+def every_option(http: httpx.AsyncClient, transport: httpx.AsyncBaseTransport) -> list[AsyncDyte]:
+    """Each option of `AsyncDyte(...)` by name, with the types users pass."""
+    return [
+        AsyncDyte(
+            "org",
+            "key",
+            base_url="https://api.dyte.io/v2",
+            timeout=30.0,
+            connect_timeout=2.0,
+            attempt_timeout=10.0,
+            max_retries=0,
+            rate_limit=None,
+            max_concurrency=10,
+            http_client=http,
+            http_backend="httpcore",
+            allow_insecure_http=True,
+            clock=None,
+            headers={"X-Trace": "t"},
+        ),
+        AsyncDyte(transport=transport, retry=RetryPolicy(), http_backend="aiohttp"),
+        AsyncDyte.realtimekit("acc", "app", "tok", timeout=5.0, rate_limit=RateLimit(10, 1.0)),
+    ]

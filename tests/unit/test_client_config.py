@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import inspect
 
 import httpx
 import pytest
@@ -53,6 +54,49 @@ class RecordingTransport(httpx.AsyncBaseTransport):
 def client(transport: httpx.AsyncBaseTransport, *args: str | None, **options: object) -> AsyncDyte:
     options.setdefault("rate_limit", None)
     return AsyncDyte(*args, transport=transport, clock=FakeClock(), **options)  # type: ignore[arg-type]
+
+
+# --- the signature ----------------------------------------------------------------------
+
+KW = inspect.Parameter.KEYWORD_ONLY
+POS = inspect.Parameter.POSITIONAL_OR_KEYWORD
+
+
+def test_the_public_signatures_stay_as_they_are() -> None:
+    params = inspect.signature(AsyncDyte).parameters.values()
+    public = [(p.name, p.kind, repr(p.default)) for p in params if not p.name.startswith("_")]
+    assert public == [
+        ("org_id", POS, "None"),
+        ("api_key", POS, "None"),
+        ("base_url", KW, "None"),
+        ("timeout", KW, "60.0"),
+        ("connect_timeout", KW, "5.0"),
+        ("attempt_timeout", KW, "None"),
+        ("max_retries", KW, "None"),
+        ("retry", KW, "None"),
+        ("rate_limit", KW, "DEFAULT"),
+        ("max_concurrency", KW, "100"),
+        ("http_client", KW, "None"),
+        ("transport", KW, "None"),
+        ("http_backend", KW, "'auto'"),
+        ("allow_insecure_http", KW, "False"),
+        ("clock", KW, "None"),
+        ("headers", KW, "None"),
+    ]
+    rtk = inspect.signature(AsyncDyte.realtimekit).parameters.values()
+    assert [(p.name, p.kind) for p in rtk] == [
+        ("account_id", POS),
+        ("app_id", POS),
+        ("api_token", POS),
+        ("options", inspect.Parameter.VAR_KEYWORD),
+    ]
+
+
+def test_an_unknown_option_is_a_type_error() -> None:
+    with pytest.raises(TypeError, match="proxies"):
+        AsyncDyte("org", "key", proxies="http://proxy")  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="proxies"):
+        AsyncDyte.realtimekit("acc", "app", "tok", proxies="http://proxy")
 
 
 # --- credentials and base URL -----------------------------------------------------------
@@ -255,8 +299,9 @@ def test_realtimekit_refuses_empty_or_path_breaking_ids(account: str, app: str, 
 
 
 @pytest.mark.anyio
-async def test_a_client_passed_in_gets_auth_per_request_and_is_not_closed() -> None:
-    router = ex.make_router()
+async def test_a_client_passed_in_gets_auth_per_request_and_is_not_closed(
+    router: respx.MockRouter,
+) -> None:
     route = router.get(f"/meetings/{MEETING_ID}/active-livestream").respond(
         200, json=ex.ACTIVE_LIVESTREAM_200
     )
@@ -357,3 +402,20 @@ async def test_repr_shows_no_secret_and_no_full_org_id() -> None:
         assert secret not in repr(m.dyte)
     assert "closed" in repr(m.dyte)
     assert ex.BASE_URL in text
+
+
+@pytest.mark.anyio
+async def test_repr_names_the_base_url_the_masked_account_and_the_state(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    dyte = AsyncDyte("org-123456", "key")
+    assert repr(dyte) == "<AsyncDyte https://api.dyte.io/v2 account=org-… open>"
+    await dyte.aclose()
+    assert repr(dyte) == "<AsyncDyte https://api.dyte.io/v2 account=org-… closed>"
+    assert repr(AsyncDyte("abc", "key")) == "<AsyncDyte https://api.dyte.io/v2 account=… open>"
+    monkeypatch.setenv("DYTE_ORG_ID", "envorg-42")
+    monkeypatch.setenv("DYTE_API_KEY", "key")
+    assert "account=envo… " in repr(AsyncDyte())
+    rtk = AsyncDyte.realtimekit("acc", "app", "tok")
+    rtk_url = "https://api.cloudflare.com/client/v4/accounts/acc/realtime/kit/app"
+    assert repr(rtk) == f"<AsyncDyte {rtk_url} account=realtimekit open>"

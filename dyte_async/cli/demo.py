@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 
-from dyte_async._cli import emit
+from dyte_async.cli.output import emit, redact
 from dyte_async.errors import DyteError, LivestreamErroredError, NotFoundError, WaitTimeoutError
 from dyte_async.models import LivestreamStatus
 
@@ -31,7 +31,6 @@ R = TypeVar("R")
 
 DEFAULT_TIMEOUT = 60.0
 POLL_INTERVAL = 0.2
-REDACTED = "<redacted>"
 
 
 class _Reporter:
@@ -72,6 +71,7 @@ async def run_demo(
     Returns:
         The exit status: 0 when every livestream went LIVE and stopped, else 1.
     """
+    # The demo is the one place besides `--fake` that needs the fake: imported here only.
     from dyte_async.testing import FakeDyte
 
     say = _Reporter(as_json=as_json)
@@ -100,10 +100,6 @@ def _span(start: datetime.datetime | None, end: datetime.datetime | None) -> str
     return f"from {start.astimezone():%H:%M:%S} for {(end - start).total_seconds():.2f}s"
 
 
-def _secret(value: str | None, show: bool) -> str | None:
-    return value if show or not value else REDACTED
-
-
 async def _one(dyte: AsyncDyte, say: _Reporter, *, timeout: float, show_secrets: bool) -> int:
     meeting = await dyte.meetings.create(title="dyte_async demo")
     say(f"created meeting {meeting.id}", meeting_id=meeting.id)
@@ -111,11 +107,11 @@ async def _one(dyte: AsyncDyte, say: _Reporter, *, timeout: float, show_secrets:
     host = await dyte.participants.add(
         meeting.id, preset_name="livestream_host", custom_participant_id="host-1", name="Host"
     )
-    token = _secret(host.token, show_secrets)
+    token = redact(host.token, show=show_secrets)
     say(f"added participant {host.id} (join token {token})", participant_id=host.id, token=token)
 
     ls = await dyte.livestreams.start(meeting.id, name="demo")
-    key = _secret(ls.stream_key, show_secrets)
+    key = redact(ls.stream_key, show=show_secrets)
     say(
         f"started livestream {ls.id}: status {ls.status}; push to {ls.ingest_server} "
         f"with stream key {key}",

@@ -1,0 +1,255 @@
+"""`ClientConfig`: an `AsyncDyte`'s options, checked once, from its arguments and the environment.
+
+`ClientConfig.build(...)` takes the arguments of `AsyncDyte(...)` as they were given and
+settles each concern in one small step: the credentials (`DYTE_ORG_ID`, `DYTE_API_KEY`),
+the base URL (`DYTE_BASE_URL`, no clear text to a remote host), the timeouts, the retry
+policy, the rate limit and the HTTP backend. What comes out is frozen plain data; the
+client builds its pipeline and its HTTP client from it.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import os
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Final
+
+import attrs
+import httpx
+
+from dyte_async._clock import SYSTEM_CLOCK, Clock
+from dyte_async._net import is_loopback, parse_http_url
+from dyte_async._ratelimit import RateLimit
+from dyte_async._retry import RetryPolicy
+from dyte_async._transport import HTTP_BACKENDS, HttpBackend
+from dyte_async.errors import ConfigurationError
+
+__all__ = [
+    "DEFAULT",
+    "DEFAULT_BASE_URL",
+    "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_MAX_CONCURRENCY",
+    "DEFAULT_TIMEOUT",
+    "DYTE_RATE_LIMIT",
+    "REALTIMEKIT_BASE_URL",
+    "REALTIMEKIT_RATE_LIMIT",
+    "ClientConfig",
+    "Default",
+]
+
+DEFAULT_BASE_URL: Final = "https://api.dyte.io/v2"
+REALTIMEKIT_BASE_URL: Final = (
+    "https://api.cloudflare.com/client/v4/accounts/{account_id}/realtime/kit/{app_id}"
+)
+DEFAULT_TIMEOUT: Final = 60.0
+DEFAULT_CONNECT_TIMEOUT: Final = 5.0
+DEFAULT_MAX_CONCURRENCY: Final = 100
+DYTE_RATE_LIMIT: Final = RateLimit(2000, 60.0)
+REALTIMEKIT_RATE_LIMIT: Final = RateLimit(250, 10.0)
+
+
+class Default:
+    """The type of `DEFAULT`: "the API's own default" where None means "none at all"."""
+
+    def __repr__(self) -> str:
+        return "DEFAULT"
+
+
+#: `AsyncDyte(rate_limit=DEFAULT)`: the API's own limit (None turns the limit off).
+DEFAULT: Final = Default()
+
+
+@attrs.frozen(kw_only=True)
+class ClientConfig:
+    """What an `AsyncDyte` was configured with, checked (see `ClientConfig.build`).
+
+    Attributes:
+        base_url: the API base, without a trailing slash.
+        account: the organization id, masked (`"abcd…"`), or `"realtimekit"`.
+        headers: sent with every request: Authorization, Accept, User-Agent and the
+            caller's own (never shown in the repr: it holds the credentials).
+        timeout: default seconds for a whole call.
+        connect_timeout: seconds to open a connection.
+        attempt_timeout: seconds one attempt may take (None: the rest of the call's).
+        retry: the retry policy.
+        rate_limit: the client-side rate limit (None: no limit).
+        max_concurrency: requests in flight at once.
+        http_backend: "auto", "aiohttp" or "httpcore".
+        http_client: the caller's `httpx.AsyncClient`, or None to build one.
+        transport: the transport of the client we build, or None for `http_backend`'s.
+        allow_insecure_http: plain http to any host is allowed (asked for, or implied by
+            `http_client`, whose owner owns the transport).
+        clock: the clock the client reads time from.
+    """
+
+    base_url: str
+    account: str
+    headers: Mapping[str, str] = attrs.field(repr=False)
+    timeout: float
+    connect_timeout: float
+    attempt_timeout: float | None
+    retry: RetryPolicy
+    rate_limit: RateLimit | None
+    max_concurrency: int
+    http_backend: HttpBackend
+    http_client: httpx.AsyncClient | None
+    transport: httpx.AsyncBaseTransport | None
+    allow_insecure_http: bool
+    clock: Clock
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        org_id: str | None = None,
+        api_key: str | None = None,
+        authorization: str | None = None,
+        base_url: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        attempt_timeout: float | None = None,
+        max_retries: int | None = None,
+        retry: RetryPolicy | None = None,
+        rate_limit: RateLimit | Default | None = DEFAULT,
+        default_rate_limit: RateLimit = DYTE_RATE_LIMIT,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        http_client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        http_backend: HttpBackend = "auto",
+        allow_insecure_http: bool = False,
+        clock: Clock | None = None,
+        headers: Mapping[str, str] | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> ClientConfig:
+        """The configuration of `AsyncDyte(...)` with these arguments.
+
+        Args:
+            org_id, api_key: the Dyte credentials; `DYTE_ORG_ID` / `DYTE_API_KEY` when None.
+            authorization: a ready `Authorization` header (RealtimeKit's bearer token);
+                when given, `org_id` and `api_key` are not needed.
+            base_url: `DYTE_BASE_URL` when None, else Dyte's v2 API.
+            default_rate_limit: the limit `rate_limit=DEFAULT` stands for.
+            environ: the environment to read (default: `os.environ`).
+            The others: as `AsyncDyte`'s.
+
+        Raises:
+            ConfigurationError: credentials missing, an unsafe or malformed base URL, a
+                timeout or concurrency out of range, conflicting retry options, an
+                unknown backend. Checked in that order; messages never show a secret.
+        """
+        env = os.environ if environ is None else environ
+        authorization, account = _credentials(org_id, api_key, authorization, env)
+        insecure_ok = allow_insecure_http or http_client is not None
+        url = _base_url(base_url, env, allow_insecure_http=insecure_ok)
+        _check_limits(timeout, connect_timeout, attempt_timeout, max_concurrency)
+        policy = _retry_policy(retry, max_retries)
+        _check_backend(http_backend)
+        return cls(
+            base_url=url,
+            account=account,
+            headers=_headers(authorization, headers),
+            timeout=timeout,
+            connect_timeout=connect_timeout,
+            attempt_timeout=attempt_timeout,
+            retry=policy,
+            rate_limit=default_rate_limit if isinstance(rate_limit, Default) else rate_limit,
+            max_concurrency=max_concurrency,
+            http_backend=http_backend,
+            http_client=http_client,
+            transport=transport,
+            allow_insecure_http=insecure_ok,
+            clock=clock or SYSTEM_CLOCK,
+        )
+
+
+def _credentials(
+    org_id: str | None, api_key: str | None, authorization: str | None, env: Mapping[str, str]
+) -> tuple[str, str]:
+    """The `Authorization` header and the account as the repr shows it (org id masked).
+
+    A ready `authorization` is used as it is; else `Basic base64(org_id:api_key)`, each
+    credential from its argument or else from the environment.
+    """
+    if authorization is not None:
+        return authorization, _mask(org_id) if org_id else "realtimekit"
+    org_id = org_id if org_id is not None else env.get("DYTE_ORG_ID")
+    api_key = api_key if api_key is not None else env.get("DYTE_API_KEY")
+    if not org_id or not api_key:
+        missing = [
+            name
+            for name, value in (("DYTE_ORG_ID", org_id), ("DYTE_API_KEY", api_key))
+            if not value
+        ]
+        raise ConfigurationError(
+            "missing credentials: pass org_id= and api_key=, or set " + " and ".join(missing)
+        )
+    token = base64.b64encode(f"{org_id}:{api_key}".encode()).decode("ascii")
+    return f"Basic {token}", _mask(org_id)
+
+
+def _base_url(given: str | None, env: Mapping[str, str], *, allow_insecure_http: bool) -> str:
+    """The base URL (argument, `DYTE_BASE_URL`, default) without its trailing slash, when
+    it is safe to send credentials to."""
+    url = given or env.get("DYTE_BASE_URL") or DEFAULT_BASE_URL
+    parsed = parse_http_url(url, "base_url")
+    if parsed.userinfo:
+        raise ConfigurationError("base_url must not carry credentials")
+    if parsed.scheme == "http" and not allow_insecure_http and not is_loopback(parsed.host):
+        raise ConfigurationError(
+            f"refusing to send credentials in clear text to {parsed.host}: use https, "
+            "or pass allow_insecure_http=True"
+        )
+    return url.rstrip("/")
+
+
+def _headers(authorization: str, extra: Mapping[str, str] | None) -> Mapping[str, str]:
+    return MappingProxyType(
+        {
+            "Authorization": authorization,
+            "Accept": "application/json",
+            "User-Agent": f"dyte-async/{_version()}",
+            **(extra or {}),
+        }
+    )
+
+
+def _check_backend(http_backend: str) -> None:
+    if http_backend not in HTTP_BACKENDS:
+        raise ConfigurationError(
+            f"http_backend must be 'auto', 'aiohttp' or 'httpcore', got {http_backend!r}"
+        )
+
+
+def _check_limits(
+    timeout: float, connect_timeout: float, attempt_timeout: float | None, max_concurrency: int
+) -> None:
+    if (
+        timeout <= 0
+        or connect_timeout <= 0
+        or (attempt_timeout is not None and attempt_timeout <= 0)
+    ):
+        raise ConfigurationError("timeout, connect_timeout and attempt_timeout must be positive")
+    if max_concurrency < 1:
+        raise ConfigurationError("max_concurrency must be at least 1")
+
+
+def _retry_policy(retry: RetryPolicy | None, max_retries: int | None) -> RetryPolicy:
+    if retry is None:
+        return RetryPolicy() if max_retries is None else RetryPolicy(max_retries=max_retries)
+    if max_retries is not None:
+        raise ConfigurationError("pass either max_retries= or retry=, not both")
+    return retry
+
+
+def _mask(value: str) -> str:
+    return value[:4] + "…" if len(value) > 4 else "…"
+
+
+@functools.cache
+def _version() -> str:
+    # importlib.metadata costs ~8 ms to import: paid by the first client, not the import.
+    from dyte_async._version import __version__
+
+    return __version__
