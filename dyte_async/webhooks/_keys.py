@@ -28,9 +28,11 @@ Keys shorter than 2048 bits are refused when loaded (`_crypto.MIN_KEY_BITS`).
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable, Mapping
-from typing import Any, Final
+import zlib
+from collections.abc import AsyncGenerator, Callable, Mapping
+from typing import Any, Final, cast
 
 import anyio
 import httpx
@@ -218,25 +220,70 @@ def _redirect_error(response: httpx.Response, key_url: httpx.URL, shown: str) ->
     )
 
 
+def _too_large(response: httpx.Response, shown: str) -> ResponseDecodeError:
+    # ResponseDecodeError: errors.py has no ResponseTooLargeError (yet).
+    return ResponseDecodeError(
+        f"GET {shown}: the webhook key answer is larger than {MAX_KEY_ANSWER_BYTES} bytes",
+        status_code=response.status_code,
+    )
+
+
+def _inflater(response: httpx.Response, shown: str) -> Any:
+    """A zlib decompressor for the answer's Content-Encoding; None for identity."""
+    encoding = response.headers.get("content-encoding", "identity").strip().lower()
+    if encoding in ("", "identity"):
+        return None
+    if encoding in ("gzip", "x-gzip"):
+        return zlib.decompressobj(16 + zlib.MAX_WBITS)
+    if encoding == "deflate":
+        return zlib.decompressobj()
+    raise ResponseDecodeError(
+        f"GET {shown}: the webhook key answer has an unsupported Content-Encoding",
+        status_code=response.status_code,
+    )
+
+
 async def _read_capped(response: httpx.Response, shown: str) -> bytes:
-    """The answer's body, or `ResponseDecodeError` as soon as it passes the cap."""
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.aiter_bytes():
-        size += len(chunk)
-        if size > MAX_KEY_ANSWER_BYTES:
-            # ResponseDecodeError: errors.py has no ResponseTooLargeError (yet).
-            raise ResponseDecodeError(
-                f"GET {shown}: the webhook key answer is larger than {MAX_KEY_ANSWER_BYTES} bytes",
-                status_code=response.status_code,
-            )
-        chunks.append(chunk)
-    return b"".join(chunks)
+    """The answer's body (inflated), or `ResponseDecodeError` as soon as it passes the cap.
+
+    The raw stream is read here, not `aiter_bytes`: httpx inflates a whole network chunk
+    at once (a 64 KiB gzip chunk of zeros is 64 MB), while `zlib`'s `max_length` stops
+    at the cap. A transport that has already read the answer (ours over aiohttp) hands
+    over its decoded content, which is only measured.
+    """
+    if response.is_stream_consumed:
+        if len(response.content) > MAX_KEY_ANSWER_BYTES:
+            raise _too_large(response, shown)
+        return response.content
+    inflater = _inflater(response, shown)
+    body = bytearray()
+    # aclosing: the generator is closed here when the cap stops it, not by the GC later.
+    raw = cast("AsyncGenerator[bytes, None]", response.aiter_raw())  # httpx's is one
+    async with contextlib.aclosing(raw) as stream:
+        async for chunk in stream:
+            if inflater is not None:
+                room = MAX_KEY_ANSWER_BYTES + 1 - len(body)
+                try:
+                    chunk = inflater.decompress(chunk, room)
+                except zlib.error:
+                    raise ResponseDecodeError(
+                        f"GET {shown}: the webhook key answer is not valid "
+                        f"{response.headers['content-encoding']}",
+                        status_code=response.status_code,
+                    ) from None
+            body += chunk
+            if len(body) > MAX_KEY_ANSWER_BYTES:
+                raise _too_large(response, shown)
+    return bytes(body)
 
 
 def _status_error(response: httpx.Response, body: bytes, shown: str) -> Exception:
     # The body was streamed: an answer holding it (already decoded) for the usual mapping.
-    headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() != "content-encoding"]
+    headers = [
+        (name, value)
+        for name, value in response.headers.multi_items()
+        if name.lower() != "content-encoding"
+    ]
     read = httpx.Response(
         response.status_code,
         headers=headers,
