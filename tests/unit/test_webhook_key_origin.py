@@ -9,6 +9,7 @@ RSA keys shorter than 2048 bits are refused, fetched or given to `verify`.
 from __future__ import annotations
 
 import functools
+import zlib
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -355,3 +356,79 @@ def test_the_fake_signs_with_a_2048_bit_key_and_refuses_a_weak_pair() -> None:
     assert key.key_size >= 2048
     with pytest.raises(WebhookKeyError, match="2048"):
         FakeDyte(webhook_keypair=weak())
+
+
+# -- compressed answers (asked for identity, inflated under the cap if sent anyway) ---------
+
+
+class Chunks(httpx.AsyncByteStream):
+    """An answer body streamed in chunks, as a socket gives it (respx reads `content=`)."""
+
+    def __init__(self, data: bytes, size: int = 16 * 1024) -> None:
+        self._parts = [data[i : i + size] for i in range(0, len(data), size)]
+        self.sent = 0
+
+    def __aiter__(self) -> Chunks:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if self.sent >= len(self._parts):
+            raise StopAsyncIteration
+        self.sent += 1
+        return self._parts[self.sent - 1]
+
+
+def streamed(body: bytes, encoding: str) -> httpx.Response:
+    return httpx.Response(200, stream=Chunks(body), headers={"content-encoding": encoding})
+
+
+def compressed(data: bytes, encoding: str) -> bytes:
+    if encoding == "deflate":
+        return zlib.compress(data)
+    out = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    return out.compress(data) + out.flush()
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "x-gzip", "deflate", "identity", ""])
+async def test_a_compressed_key_is_inflated(
+    router: respx.MockRouter, webhooks: Webhooks, encoding: str
+) -> None:
+    pem = strong()[1].encode()
+    body = (
+        compressed(pem, encoding.removeprefix("x-")) if encoding.endswith(("gzip", "te")) else pem
+    )
+    router.get(KEY_URL).mock(return_value=streamed(body, encoding))
+    assert (await webhooks.public_key()).strip() == pem.decode().strip()
+
+
+@pytest.mark.filterwarnings(TRIO_GENERATOR_WARNING)
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+async def test_a_compression_bomb_stops_at_the_cap(
+    router: respx.MockRouter, webhooks: Webhooks, encoding: str
+) -> None:
+    bomb = compressed(b"\0" * (64 * 1024 * 1024), encoding)  # 64 MiB in about 64 KiB
+    assert len(bomb) < 100_000
+    answer = streamed(bomb, encoding)
+    router.get(KEY_URL).mock(return_value=answer)
+    with pytest.raises(ResponseDecodeError, match="larger than 65536 bytes"):
+        await webhooks.public_key()
+    assert isinstance(answer.stream, Chunks)
+    assert answer.stream.sent == 1  # the first 16 KiB chunk already inflates past the cap
+
+
+@pytest.mark.filterwarnings(TRIO_GENERATOR_WARNING)
+@pytest.mark.parametrize(
+    ("encoding", "body", "message"),
+    [
+        ("br", b"\x0b\x02\x80hello\x03", "unsupported Content-Encoding"),
+        ("gzip", b"not gzip at all", "not valid gzip"),
+    ],
+)
+async def test_an_undecodable_encoding_is_a_decode_error(
+    router: respx.MockRouter, webhooks: Webhooks, encoding: str, body: bytes, message: str
+) -> None:
+    router.get(KEY_URL).mock(return_value=streamed(body, encoding))
+    with pytest.raises(ResponseDecodeError, match=message) as caught:
+        await webhooks.public_key()
+    assert caught.value.body == ""
+    assert caught.value.__cause__ is None
