@@ -237,6 +237,7 @@ def _inflater(response: httpx.Response, shown: str) -> Any:
         return zlib.decompressobj(16 + zlib.MAX_WBITS)
     if encoding == "deflate":
         return zlib.decompressobj()
+    # The header's value is the server's: not quoted.
     raise ResponseDecodeError(
         f"GET {shown}: the webhook key answer has an unsupported Content-Encoding",
         status_code=response.status_code,
@@ -267,8 +268,8 @@ async def _read_capped(response: httpx.Response, shown: str) -> bytes:
                     chunk = inflater.decompress(chunk, room)
                 except zlib.error:
                     raise ResponseDecodeError(
-                        f"GET {shown}: the webhook key answer is not valid "
-                        f"{response.headers['content-encoding']}",
+                        f"GET {shown}: the webhook key answer's compressed body "
+                        "(gzip or deflate, as its Content-Encoding says) is corrupt",
                         status_code=response.status_code,
                     ) from None
             body += chunk
@@ -340,7 +341,7 @@ async def fetch_public_key(
         try:
             response = await http.send(request, auth=None, follow_redirects=False, stream=True)
             try:
-                if response.is_redirect or 300 <= response.status_code < 400:
+                if 300 <= response.status_code < 400:
                     raise _redirect_error(response, key_url, shown)
                 outcome = response, await _read_capped(response, shown)
             finally:
