@@ -9,6 +9,7 @@ RSA keys shorter than 2048 bits are refused, fetched or given to `verify`.
 from __future__ import annotations
 
 import functools
+import tracemalloc
 import zlib
 from collections.abc import AsyncIterator, Iterator
 
@@ -22,6 +23,8 @@ from dyte_async import AsyncDyte
 from dyte_async.errors import (
     APIConnectionError,
     APIStatusError,
+    APITimeoutError,
+    BadRequestError,
     ConfigurationError,
     ResponseDecodeError,
     WebhookSignatureError,
@@ -435,3 +438,122 @@ async def test_an_undecodable_encoding_is_a_decode_error(
     assert caught.value.body == ""
     assert caught.value.__cause__ is None
     assert SECRET not in str(caught.value)  # the server's header is never quoted
+
+
+# -- edges: a user's client that follows redirects, status boundaries, exact errors -------------
+
+
+async def test_a_user_client_that_follows_redirects_still_does_not(
+    router: respx.MockRouter, clock: FakeClock
+) -> None:
+    moved = "https://keys.evil.example/k"
+    router.get(KEY_URL).mock(return_value=httpx.Response(307, headers={"location": moved}))
+    elsewhere = router.get(moved).mock(return_value=httpx.Response(200, text=weak()[1]))
+    async with httpx.AsyncClient(
+        transport=httpx.MockTransport(router.async_handler), follow_redirects=True
+    ) as http:
+        dyte = AsyncDyte("org", "key", http_client=http, clock=clock, rate_limit=None)
+        with pytest.raises(APIConnectionError, match="redirect to another origin"):
+            await dyte.webhooks.public_key()
+    assert elsewhere.call_count == 0
+
+
+async def test_a_malformed_location_httpx_does_not_parse_is_refused_too(
+    router: respx.MockRouter, webhooks: Webhooks
+) -> None:
+    # httpx reads Location only for 301/302/303/307/308: a 300's is ours to parse.
+    router.get(KEY_URL).mock(
+        return_value=httpx.Response(300, headers={"location": f"https://{SECRET}@a:b:c/"})
+    )
+    with pytest.raises(APIConnectionError, match=r"refusing a redirect \(answer 300\)") as caught:
+        await webhooks.public_key()
+    assert SECRET not in everything_said(caught.value)
+
+
+@pytest.mark.parametrize(("status", "error"), [(299, None), (400, BadRequestError)])
+async def test_the_redirect_rule_is_exactly_3xx(
+    router: respx.MockRouter, webhooks: Webhooks, status: int, error: type[Exception] | None
+) -> None:
+    pem = strong()[1]
+    router.get(KEY_URL).mock(
+        return_value=httpx.Response(status, text=pem, headers={"location": "/elsewhere"})
+    )
+    if error is None:
+        assert (await webhooks.public_key()).strip() == pem.strip()
+    else:
+        with pytest.raises(error):
+            await webhooks.public_key()
+
+
+async def test_a_compressed_error_answer_keeps_its_status_error(
+    router: respx.MockRouter, webhooks: Webhooks
+) -> None:
+    body = b'{"error": {"code": 503, "message": "busy"}}'
+    router.get(KEY_URL).mock(
+        return_value=httpx.Response(
+            503,
+            stream=Chunks(compressed(body, "gzip")),
+            headers={
+                "content-encoding": "gzip",
+                "content-type": "application/json",
+                "x-request-id": "req-1",
+            },
+        )
+    )
+    with pytest.raises(APIStatusError) as caught:
+        await webhooks.public_key()
+    exc = caught.value
+    assert (exc.status_code, exc.message, exc.request_id) == (503, "busy", "req-1")
+    assert (exc.method, exc.url) == ("GET", KEY_URL)
+    assert "content-encoding" not in {name.lower() for name in exc.headers}
+
+
+@pytest.mark.parametrize(
+    ("failure", "error", "message"),
+    [
+        (
+            httpx.ConnectError("refused"),
+            APIConnectionError,
+            f"GET {KEY_URL}: connection failed fetching the webhook public key (ConnectError)",
+        ),
+        (
+            httpx.ReadTimeout("slow"),
+            APITimeoutError,
+            f"GET {KEY_URL}: timed out fetching the webhook public key",
+        ),
+    ],
+)
+async def test_network_failures_say_what_and_where(
+    router: respx.MockRouter,
+    webhooks: Webhooks,
+    failure: Exception,
+    error: type[APIConnectionError],
+    message: str,
+) -> None:
+    router.get(KEY_URL).mock(side_effect=failure)
+    with pytest.raises(error) as caught:
+        await webhooks.public_key()
+    assert str(caught.value) == message
+    assert (caught.value.method, caught.value.url) == ("GET", KEY_URL)
+
+
+@pytest.mark.filterwarnings(TRIO_GENERATOR_WARNING)
+async def test_a_bomb_is_inflated_no_further_than_the_cap(
+    router: respx.MockRouter, webhooks: Webhooks
+) -> None:
+    # One 64 KiB network chunk of gzip holds about 64 MB of zeros: inflated whole (as
+    # httpx's decoder would), the peak would be that; under the cap it stays near 64 KiB.
+    bomb = compressed(b"\0" * (256 * 1024 * 1024), "gzip")
+    answer = httpx.Response(
+        200, stream=Chunks(bomb[: 64 * 1024], size=64 * 1024), headers={"content-encoding": "gzip"}
+    )
+    router.get(KEY_URL).mock(return_value=answer)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ResponseDecodeError, match="larger than") as caught:
+            await webhooks.public_key()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 1024 * 1024
+    assert caught.value.status_code == 200
