@@ -557,3 +557,9 @@ async def test_a_bomb_is_inflated_no_further_than_the_cap(
         tracemalloc.stop()
     assert peak < 8 * 1024 * 1024
     assert caught.value.status_code == 200
+
+
+def test_exactly_2048_bits_is_enough() -> None:
+    # A pair made here, not the cached one: the loader caches keys by PEM.
+    private_pem, public_pem = generate_keypair(key_size=2048)
+    verify(BODY, {"dyte-signature": sign(BODY, private_pem)}, public_pem)
