@@ -5,7 +5,9 @@ body = await request.body()                       # the raw bytes, not re-serial
 event = await dyte.webhooks.verify_and_parse(body, request.headers)
 ```
 
-The key is fetched on first use and kept. When a signature does not match the cached key,
+The key is fetched on first use and kept, only from `key_url` itself (redirects are
+refused, https unless loopback or `allow_insecure_http`), and only if it is an RSA key of
+at least 2048 bits. When a signature does not match the cached key,
 the key is fetched again (the service may have rotated it) and the check repeated, at most
 once per `refresh_interval` seconds (default 60, on the client's `Clock`) so that forged
 requests cannot turn the receiver into a flood of key fetches.
@@ -128,9 +130,12 @@ class Webhooks(Resource):
         Raises:
             ConfigurationError: the `cryptography` package (extra `webhooks`) is missing.
             ClientClosedError: the client is closed.
-            APITimeoutError, APIConnectionError: the fetch failed on the network.
+            APITimeoutError, APIConnectionError: the fetch failed on the network, or the
+                key URL answered a redirect (never followed: the key comes only from
+                `key_url`).
             APIStatusError: the key URL answered an error status.
-            ResponseDecodeError: the answer holds no usable RSA public key.
+            ResponseDecodeError: the answer holds no usable RSA public key (not PEM, not
+                RSA, or shorter than 2048 bits), or is larger than 64 KiB.
         """
         require_cryptography()
         if self._pem is not None and not refresh:

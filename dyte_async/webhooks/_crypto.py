@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "INSTALL_HINT",
+    "MIN_KEY_BITS",
     "generate_keypair",
     "load_private_key",
     "load_public_key",
@@ -31,6 +32,11 @@ __all__ = [
 ]
 
 INSTALL_HINT = "pip install 'dyte-async[webhooks]'"
+
+#: Shortest RSA modulus accepted, in bits, for any key loaded or generated here: a
+#: 1024-bit key is within reach of a well-funded attacker (NIST SP 800-131A disallows it
+#: for signatures), and whoever can forge a webhook signature can drive the receiver.
+MIN_KEY_BITS = 2048
 
 _MODULES = (
     "cryptography.exceptions",
@@ -76,7 +82,8 @@ def load_public_key(pem: str | bytes) -> RSAPublicKey:
 
     Raises:
         ConfigurationError: `cryptography` is not installed.
-        WebhookKeyError: not a PEM public key, or not an RSA one.
+        WebhookKeyError: not a PEM public key, not an RSA one, or shorter than
+            `MIN_KEY_BITS` (2048) bits.
     """
     require_cryptography()
     return _load_public_key(_pem_bytes(pem))
@@ -97,7 +104,15 @@ def _load_public_key(data: bytes) -> RSAPublicKey:
         raise WebhookKeyError(
             f"the webhook public key must be an RSA key, got {type(key).__name__}"
         )
+    _check_size(key.key_size, "webhook public key")
     return key
+
+
+def _check_size(bits: int, what: str) -> None:
+    if bits < MIN_KEY_BITS:
+        raise WebhookKeyError(
+            f"the {what} is a {bits}-bit RSA key: at least {MIN_KEY_BITS} bits are required"
+        )
 
 
 @functools.lru_cache(maxsize=16)
@@ -109,7 +124,8 @@ def load_private_key(pem: str | bytes) -> RSAPrivateKey:
 
     Raises:
         ConfigurationError: `cryptography` is not installed.
-        WebhookKeyError: not an unencrypted PEM RSA private key.
+        WebhookKeyError: not an unencrypted PEM RSA private key, or shorter than
+            `MIN_KEY_BITS` (2048) bits (its signatures would be refused).
     """
     require_cryptography()
     from cryptography.hazmat.primitives import serialization
@@ -123,6 +139,7 @@ def load_private_key(pem: str | bytes) -> RSAPrivateKey:
         ) from None
     if not isinstance(key, rsa.RSAPrivateKey):
         raise WebhookKeyError(f"the signing key must be an RSA key, got {type(key).__name__}")
+    _check_size(key.key_size, "signing key")
     return key
 
 
@@ -174,15 +191,18 @@ def generate_keypair(key_size: int = 2048) -> tuple[str, str]:
     """A fresh RSA key pair as PEM text, for tests and fakes.
 
     Args:
-        key_size: modulus size in bits (2048 or more).
+        key_size: modulus size in bits, `MIN_KEY_BITS` (2048) or more: shorter keys are
+            refused by `verify` and by the client's key fetch, so none is made.
 
     Returns:
         `(private_pem, public_pem)`: unencrypted PKCS#8 and SubjectPublicKeyInfo PEM.
 
     Raises:
         ConfigurationError: `cryptography` is not installed.
-        ValueError: `key_size` is below 1024 (cryptography's own floor).
+        ValueError: `key_size` is below `MIN_KEY_BITS` (2048).
     """
+    if key_size < MIN_KEY_BITS:
+        raise ValueError(f"key_size must be at least {MIN_KEY_BITS} bits, got {key_size}")
     require_cryptography()
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa

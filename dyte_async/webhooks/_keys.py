@@ -14,13 +14,25 @@ URL, the answer is not the `{success, data}` envelope the pipeline decodes, it n
 credentials (none are sent: no `Authorization` header, no client auth), and it must not
 draw on the API's rate limit or retry budget. One attempt within `timeout` seconds; a
 failure surfaces as the library's usual errors.
+
+Where the key may come from: only the key URL itself, which is on the API's own origin
+(`webhook_key_url(base_url)`) or is the user's `key_url`, over https (plain http only to
+loopback, or with `allow_insecure_http=True`: `check_key_url`). Redirects are never
+followed, not even within the same origin: a 3xx is an `APIConnectionError` naming the
+origin. Following same-origin redirects would be safe, but no service is known to
+redirect its key URL, and refusing every one leaves no rule about origins, schemes and
+relative Locations to get wrong. The answer is asked for without compression and read
+up to `MAX_KEY_ANSWER_BYTES`; past that the fetch stops with a `ResponseDecodeError`.
+Keys shorter than 2048 bits are refused when loaded (`_crypto.MIN_KEY_BITS`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable, Mapping
-from typing import Any, Final
+import zlib
+from collections.abc import AsyncGenerator, Callable, Mapping
+from typing import Any, Final, cast
 
 import anyio
 import httpx
@@ -36,6 +48,7 @@ from dyte_async.errors import (
 
 __all__ = [
     "DYTE_WEBHOOK_KEY_URL",
+    "MAX_KEY_ANSWER_BYTES",
     "REALTIMEKIT_WEBHOOK_KEY_URL",
     "WELL_KNOWN_PATH",
     "check_key_url",
@@ -162,12 +175,135 @@ def public_key_from_body(content: bytes) -> str:
     return pem
 
 
+#: Largest webhook key answer read, in bytes (after any Content-Encoding is undone). A PEM
+#: RSA key of 4096 bits is about 800 bytes; 64 KiB leaves room for any envelope around it.
+MAX_KEY_ANSWER_BYTES: Final = 64 * 1024
+
+
+def _origin(url: httpx.URL) -> str:
+    """`scheme://host[:port]` of `url`: never its credentials, path or query."""
+    return f"{url.scheme}://{url.netloc.decode('ascii', 'replace')}"
+
+
+def _shown(url: httpx.URL) -> str:
+    """`url` as error messages show it: origin and path, no credentials, no query."""
+    return _origin(url) + url.path
+
+
+def _redirect_error(response: httpx.Response, key_url: httpx.URL, shown: str) -> APIConnectionError:
+    # A redirect is refused as an APIConnectionError, not an APIStatusError: the key could
+    # not be fetched from the one place it may come from, which is a failure to complete
+    # the request (like httpx's own redirect errors), not an error the service reported;
+    # and an APIStatusError carries the answer's headers and body by contract, which here
+    # would hand the Location (perhaps with credentials) to every log that prints it.
+    # The message names the key URL's origin and, at most, the Location's scheme.
+    target = ""
+    location: httpx.URL | None = None
+    raw = response.headers.get("location")
+    if raw:
+        try:
+            location = key_url.join(raw)
+        except (httpx.InvalidURL, UnicodeError, ValueError):
+            location = None
+    if location is not None and location.scheme == "http" and key_url.scheme == "https":
+        target = " to plain http"
+    elif location is not None and _origin(location) == _origin(key_url):
+        target = " within the same origin"
+    elif location is not None:
+        target = " to another origin"
+    return APIConnectionError(
+        f"GET {shown}: refusing a redirect{target} (answer {response.status_code}) for the "
+        f"webhook public key: the key is fetched only from {_origin(key_url)}, and "
+        "redirects are not followed",
+        method="GET",
+        url=shown,
+    )
+
+
+def _too_large(response: httpx.Response, shown: str) -> ResponseDecodeError:
+    # ResponseDecodeError: errors.py has no ResponseTooLargeError (yet).
+    return ResponseDecodeError(
+        f"GET {shown}: the webhook key answer is larger than {MAX_KEY_ANSWER_BYTES} bytes",
+        status_code=response.status_code,
+    )
+
+
+def _inflater(response: httpx.Response, shown: str) -> Any:
+    """A zlib decompressor for the answer's Content-Encoding; None for identity."""
+    encoding = response.headers.get("content-encoding", "identity").strip().lower()
+    if encoding in ("", "identity"):
+        return None
+    if encoding in ("gzip", "x-gzip"):
+        return zlib.decompressobj(16 + zlib.MAX_WBITS)
+    if encoding == "deflate":
+        return zlib.decompressobj()
+    # The header's value is the server's: not quoted.
+    raise ResponseDecodeError(
+        f"GET {shown}: the webhook key answer has an unsupported Content-Encoding",
+        status_code=response.status_code,
+    )
+
+
+async def _read_capped(response: httpx.Response, shown: str) -> bytes:
+    """The answer's body (inflated), or `ResponseDecodeError` as soon as it passes the cap.
+
+    The raw stream is read here, not `aiter_bytes`: httpx inflates a whole network chunk
+    at once (a 64 KiB gzip chunk of zeros is 64 MB), while `zlib`'s `max_length` stops
+    at the cap. A transport that has already read the answer (ours over aiohttp) hands
+    over its decoded content, which is only measured.
+    """
+    if response.is_stream_consumed:
+        if len(response.content) > MAX_KEY_ANSWER_BYTES:
+            raise _too_large(response, shown)
+        return response.content
+    inflater = _inflater(response, shown)
+    body = bytearray()
+    # aclosing: the generator is closed here when the cap stops it, not by the GC later.
+    raw = cast("AsyncGenerator[bytes, None]", response.aiter_raw())  # httpx's is one
+    async with contextlib.aclosing(raw) as stream:
+        async for chunk in stream:
+            if inflater is not None:
+                room = MAX_KEY_ANSWER_BYTES + 1 - len(body)
+                try:
+                    chunk = inflater.decompress(chunk, room)
+                except zlib.error:
+                    raise ResponseDecodeError(
+                        f"GET {shown}: the webhook key answer's compressed body "
+                        "(gzip or deflate, as its Content-Encoding says) is corrupt",
+                        status_code=response.status_code,
+                    ) from None
+            body += chunk
+            if len(body) > MAX_KEY_ANSWER_BYTES:
+                raise _too_large(response, shown)
+    return bytes(body)
+
+
+def _status_error(response: httpx.Response, body: bytes, shown: str) -> Exception:
+    # The body was streamed: an answer holding it (already decoded) for the usual mapping.
+    headers = [
+        (name, value)
+        for name, value in response.headers.multi_items()
+        if name.lower() != "content-encoding"
+    ]
+    read = httpx.Response(
+        response.status_code,
+        headers=headers,
+        content=body,
+        request=response.request,
+        extensions=response.extensions,
+    )
+    return error_from_response(read, method="GET", path=shown)
+
+
 async def fetch_public_key(
     get_http: Callable[[], httpx.AsyncClient], url: str, *, timeout: float
 ) -> str:
     """GET the webhook public key from `url` with the client's pooled HTTP client.
 
-    No credentials are sent. Redirects are followed, but never from https to http.
+    `url` is the only place the key may come from (`webhook_key_url(base_url)`, or a user's
+    URL checked by `check_key_url`): redirects are never followed, so a redirect to another
+    host, or from https through plain http, cannot hand over an attacker's key. No
+    credentials are sent. The answer is read up to `MAX_KEY_ANSWER_BYTES` (64 KiB).
 
     Args:
         get_http: returns the client's `httpx.AsyncClient` (`AsyncDyte._get_http`).
@@ -180,50 +316,54 @@ async def fetch_public_key(
     Raises:
         ClientClosedError: the client is closed (raised by `get_http`).
         APITimeoutError: no answer within `timeout`.
-        APIConnectionError: the network failed.
-        APIStatusError: a non-2xx answer (the usual subclass for its status).
-        ResponseDecodeError: the answer holds no PEM public key.
+        APIConnectionError: the network failed, or the answer was a redirect (3xx); the
+            message names the key URL's origin, never the redirect's target.
+        APIStatusError: a 4xx or 5xx answer (the usual subclass for its status).
+        ResponseDecodeError: the answer holds no PEM public key, or is larger than
+            `MAX_KEY_ANSWER_BYTES`.
     """
     http = get_http()
+    key_url = httpx.URL(url)
+    shown = _shown(key_url)
     request = http.build_request(
         "GET",
         url,
-        headers={"Accept": _ACCEPT},
+        # identity: a key needs no compression, and nothing is inflated past the cap.
+        headers={"Accept": _ACCEPT, "Accept-Encoding": "identity"},
         timeout=httpx.Timeout(timeout),
     )
     # The client's default headers carry the API credentials: this host needs none.
     for name in ("Authorization", "Cookie"):
         if name in request.headers:
             del request.headers[name]
-    response: httpx.Response | None = None
+    outcome: tuple[httpx.Response, bytes] | None = None
     with anyio.move_on_after(timeout):
         try:
-            response = await http.send(request, auth=None, follow_redirects=True)
+            response = await http.send(request, auth=None, follow_redirects=False, stream=True)
             try:
-                await response.aread()
+                if 300 <= response.status_code < 400:
+                    raise _redirect_error(response, key_url, shown)
+                outcome = response, await _read_capped(response, shown)
             finally:
                 await response.aclose()
         except httpx.TimeoutException:
             raise APITimeoutError(
-                f"GET {url}: timed out fetching the webhook public key", method="GET", url=url
+                f"GET {shown}: timed out fetching the webhook public key",
+                method="GET",
+                url=shown,
             ) from None
         except httpx.HTTPError as exc:
             raise APIConnectionError(
-                f"GET {url}: connection failed fetching the webhook public key "
+                f"GET {shown}: connection failed fetching the webhook public key "
                 f"({type(exc).__name__})",
                 method="GET",
-                url=url,
+                url=shown,
             ) from exc
-    if response is None:
+    if outcome is None:
         raise APITimeoutError(
-            f"GET {url}: no webhook public key within {timeout:g}s", method="GET", url=url
+            f"GET {shown}: no webhook public key within {timeout:g}s", method="GET", url=shown
         )
-    if url.startswith("https:") and response.url.scheme != "https":
-        raise APIConnectionError(
-            f"GET {url}: refusing a redirect to plain http for the webhook public key",
-            method="GET",
-            url=url,
-        )
+    response, body = outcome
     if not 200 <= response.status_code < 300:
-        raise error_from_response(response, method="GET", path=url)
-    return public_key_from_body(response.content)
+        raise _status_error(response, body, shown)
+    return public_key_from_body(body)

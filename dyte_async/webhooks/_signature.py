@@ -151,8 +151,8 @@ def verify(
     Raises:
         WebhookSignatureError: no signature header, not base64, or no signature matches
             (tampered body, another key, another algorithm such as PSS or SHA-1).
-        WebhookKeyError: `public_key_pem` is not a PEM RSA public key (a subclass of
-            both `WebhookSignatureError` and `ConfigurationError`).
+        WebhookKeyError: `public_key_pem` is not a PEM RSA public key of at least 2048
+            bits (a subclass of both `WebhookSignatureError` and `ConfigurationError`).
         ConfigurationError: the `cryptography` package (extra `webhooks`) is missing.
     """
     require_cryptography()  # a missing extra is a setup error, whatever the request

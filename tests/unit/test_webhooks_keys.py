@@ -308,21 +308,25 @@ async def test_a_slow_key_endpoint_times_out(router: respx.MockRouter, webhooks:
     assert len(arrived) == 1
 
 
-async def test_redirects_are_followed_but_never_to_plain_http(
+async def test_redirects_are_not_followed_and_never_to_plain_http(
     router: respx.MockRouter, dyte: AsyncDyte
 ) -> None:
+    # Redirects were followed before (only the final scheme was checked); now none is
+    # followed (see test_webhook_key_origin.py), and plain http is still never reached.
     moved = "https://keys.example/webhooks.json"
-    router.get(KEY_URL).mock(return_value=httpx.Response(302, headers={"location": moved}))
-    router.get(moved).mock(return_value=httpx.Response(200, text=PEM))
+    key = router.get(KEY_URL).mock(return_value=httpx.Response(302, headers={"location": moved}))
+    elsewhere = router.get(moved).mock(return_value=httpx.Response(200, text=PEM))
     webhooks = resource(dyte)
-    assert (await webhooks.public_key()).strip() == PEM.strip()
+    with pytest.raises(APIConnectionError, match="redirect"):
+        await webhooks.public_key()
+    assert elsewhere.call_count == 0
 
-    router.get(moved).mock(
-        return_value=httpx.Response(302, headers={"location": "http://keys.example/k"})
-    )
-    router.get("http://keys.example/k").mock(return_value=httpx.Response(200, text=PEM))
+    key.mock(return_value=httpx.Response(302, headers={"location": "http://api.dyte.io/k"}))
+    plain = router.get("http://api.dyte.io/k").mock(return_value=httpx.Response(200, text=PEM))
     with pytest.raises(APIConnectionError, match="plain http"):
         await webhooks.public_key(refresh=True)
+    assert plain.call_count == 0
+    assert key.call_count == 2
 
 
 async def test_a_closed_client_says_so(router: respx.MockRouter, dyte: AsyncDyte) -> None:
