@@ -16,13 +16,8 @@ import httpx
 import pytest
 
 from dyte_async import APIConnectionError, AsyncDyte, ConfigurationError
-from dyte_async import _transport as transport_module
-from dyte_async._transport import (
-    AiohttpTransport,
-    GuardedHTTPCoreTransport,
-    _client_timeout,
-    resolve_backend,
-)
+from dyte_async._transport import AiohttpTransport, GuardedHTTPCoreTransport, resolve_backend
+from dyte_async._transport._aiohttp import _client_timeout, _read_response
 
 pytestmark = pytest.mark.anyio
 
@@ -125,13 +120,12 @@ async def test_auto_picks_aiohttp_on_asyncio_and_httpcore_on_trio(anyio_backend:
     assert resolve_backend("httpcore") == "httpcore"
 
 
-async def test_auto_falls_back_to_httpcore_without_aiohttp(
-    anyio_backend: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(transport_module, "_aiohttp_installed", lambda: False)
-    assert resolve_backend("auto") == "httpcore"
-    expected = r"dyte-async\[aiohttp\]" if anyio_backend == "asyncio" else "needs asyncio"
-    with pytest.raises(ConfigurationError, match=expected):
+async def test_aiohttp_is_refused_outside_asyncio(anyio_backend: str) -> None:
+    # aiohttp is a hard dependency: only the event loop decides.
+    if anyio_backend == "asyncio":
+        assert resolve_backend("aiohttp") == "aiohttp"
+        return
+    with pytest.raises(ConfigurationError, match="needs asyncio"):
         resolve_backend("aiohttp")
 
 
@@ -333,7 +327,7 @@ async def test_no_rebuild_when_the_pool_is_merely_busy(anyio_backend: str) -> No
     assert transport.rebuilds == 0
 
 
-async def test_linear_pool_replaces_connections_the_server_closed(anyio_backend: str) -> None:
+async def test_the_pool_replaces_connections_the_server_closed(anyio_backend: str) -> None:
     async def ok_then_close(stream: anyio.abc.SocketStream, body: bytes) -> bool:
         await stream.send(answer())
         return False
@@ -350,11 +344,7 @@ async def test_linear_pool_replaces_connections_the_server_closed(anyio_backend:
     assert transport.rebuilds == 0
 
 
-# --- the read answer: what `httpx.Response(content=...)` makes, cheaper --------------------
-
-
-def test_the_installed_httpx_keeps_a_read_body_where_the_fast_read_puts_it() -> None:
-    assert transport_module._fast_read_works()
+# --- the read answer: what `httpx.Response(content=...)` makes --------------------
 
 
 @pytest.mark.parametrize("encoding", [None, "gzip"])
@@ -366,9 +356,7 @@ async def test_a_read_answer_is_what_httpx_would_have_made(encoding: str | None)
         raw.append((b"Content-Encoding", encoding.encode()))
         body = gzip.compress(BODY)
     extensions = {"http_version": b"HTTP/1.1", "reason_phrase": b"OK"}
-    fast = transport_module._read_response(
-        200, raw, body, request, dict(extensions), encoded=encoding is not None
-    )
+    fast = _read_response(200, raw, body, request, dict(extensions))
     slow = httpx.Response(200, headers=raw, content=body, request=request, extensions=extensions)
     assert fast.content == slow.content == BODY
     assert fast.json() == slow.json()
