@@ -294,7 +294,7 @@ def _parse_seconds(text: str) -> float | None:
 
 
 def parse_retry_after(
-    headers: Mapping[str, str], *, wall_now: Callable[[], float] = time.time
+    headers: Mapping[str, str], *, wall_now: Callable[[], float] | None = None
 ) -> float | None:
     """How long the server asks us to wait, from its response headers.
 
@@ -305,7 +305,8 @@ def parse_retry_after(
 
     Args:
         headers: the response headers.
-        wall_now: the current wall-clock time as a Unix timestamp (for HTTP-dates).
+        wall_now: the current wall-clock time as a Unix timestamp (for HTTP-dates);
+            `time.time` (looked up at each call) when None.
 
     Returns:
         Seconds to wait: 0 for a negative value or a date in the past, ``math.inf`` for an
@@ -336,7 +337,8 @@ def parse_retry_after(
         target = when.timestamp()
     except (OverflowError, OSError, ValueError):  # pragma: no cover - platform limits
         return None
-    return max(0.0, target - wall_now())
+    now = time.time() if wall_now is None else wall_now()
+    return max(0.0, target - now)
 
 
 class RetryBudget:

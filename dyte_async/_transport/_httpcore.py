@@ -1,31 +1,30 @@
-"""`GuardedHTTPCoreTransport`: httpcore's connection pool, guarded against its cancellation bug.
+"""`GuardedHTTPCoreTransport`: httpcore's connection pools, guarded against its cancellation bug.
 
 httpcore 1.0.x leaks a connection when a request is cancelled right after the pool assigned
 it a brand-new connection (httpcore issue 1093, HAZARDS.md 1): that connection stays
-"connecting", neither idle nor closed, forever, and enough of them exhaust the pool. Two
-guards, on public httpcore API only (`AsyncConnectionPool`, its `connections`):
+"connecting", neither idle nor closed, forever, and enough of them exhaust a pool. Its pool
+is also slow when many requests share it: it re-scans every connection for every idle one
+at each request's start and end (O(n^2)), and it can hand one idle connection to several
+queued requests at once, which then retry (benchmarks: ~60-200 requests/s at 100 in
+flight).
 
-- a semaphore of the pool's size in front of it, so no request ever waits in the pool's
-  own queue (where the leak happens); the wait for it counts against the pool timeout;
-- a watchdog that replaces a pool seen leaking: at a request's start (when nothing is in
-  flight, or at most every `check_interval` seconds) more busy connections than requests
-  in flight; or a pool timeout although the semaphore let the request in (a healthy pool
-  would have a connection for it). Such waits are capped at `stall_timeout` seconds, and
-  the request is sent again, once, on the new pool: a pool timeout proves it was never
-  sent. The old pool is closed (leaked connections with it) when its last request ends.
+So, on public httpcore API only (`AsyncConnectionPool`, its `connections`), the transport
+holds one pool of ONE connection per allowed connection ("shards"), and a semaphore of as
+many places in front of them:
 
-The connections are split over pools ("shards") of at most `SHARD_SIZE`: httpcore 1.0.x
-re-scans every connection of a pool, for every idle one, at each request's start and end
-(O(n^2): ~15 ms of CPU per request with 100 connections, about 60 requests/s). A request
-goes to the shard with the fewest requests in flight, which has a free connection since the
-semaphore admits no more requests than there are connections.
+- a request takes a place (its wait counts against the pool timeout), then a free shard,
+  most recently used first (its connection is likely still open); no request ever waits
+  in a pool's own queue, where the leak happens, and no pool ever serves two at once;
+- the watchdog: before a request uses a shard, a busy connection there (none of our
+  requests is using it) is a leak: the shard gets a new pool and the old one is closed.
+  A pool timeout inside a shard (capped at `stall_timeout`) proves the request was never
+  sent: the shard is replaced and the request sent again, once.
 """
 
 from __future__ import annotations
 
 import math
 import ssl
-import time
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING
 
@@ -38,30 +37,24 @@ from dyte_async._transport._tls import default_ssl_context
 if TYPE_CHECKING:
     import httpcore
 
-__all__ = ["SHARD_SIZE", "GuardedHTTPCoreTransport"]
-
-#: The most connections one httpcore pool holds.
-SHARD_SIZE = 10
+__all__ = ["GuardedHTTPCoreTransport"]
 
 
-class _Generation:
-    """One httpcore pool, the requests using it, and the shard it serves."""
+class _Shard:
+    """One pool of one connection (`index`: its place in the transport's list)."""
 
-    __slots__ = ("in_flight", "pool", "shard")
+    __slots__ = ("index", "pool")
 
-    def __init__(self, pool: httpcore.AsyncConnectionPool, shard: int) -> None:
+    def __init__(self, pool: httpcore.AsyncConnectionPool, index: int) -> None:
         self.pool = pool
-        self.shard = shard
-        self.in_flight = 0
+        self.index = index
 
-    def leaked(self) -> int:
-        """Connections busy with no request of ours behind them (0 when healthy)."""
-        busy = sum(
-            1
+    def leaked(self) -> bool:
+        """Whether a connection is busy, though no request uses the shard (httpcore 1093)."""
+        return any(
+            not (connection.is_idle() or connection.is_closed())
             for connection in self.pool.connections
-            if not (connection.is_idle() or connection.is_closed())
         )
-        return busy - self.in_flight
 
 
 class _Body(httpx.AsyncByteStream):
@@ -100,13 +93,15 @@ class _Body(httpx.AsyncByteStream):
 
 
 class GuardedHTTPCoreTransport(httpx.AsyncBaseTransport):
-    """An httpx transport over httpcore's pool, with a semaphore and a watchdog (module doc).
+    """An httpx transport over one-connection httpcore pools, a semaphore in front
+    (module docstring).
 
     Args:
-        limits: connection limits of each pool (and the semaphore's size).
+        limits: `max_connections` is the number of shards (and of places); None means one
+            shared pool with no semaphore (httpcore's own behaviour). Keep-alive expiry
+            applies to every shard.
         ssl_context: TLS settings (default: httpx's, verified).
-        stall_timeout: the longest a request may wait for a connection inside the pool.
-        check_interval: seconds between two leak checks under constant load.
+        stall_timeout: the longest a request may wait for the connection of its shard.
     """
 
     def __init__(
@@ -115,64 +110,85 @@ class GuardedHTTPCoreTransport(httpx.AsyncBaseTransport):
         limits: httpx.Limits,
         ssl_context: ssl.SSLContext | None = None,
         stall_timeout: float = 2.0,
-        check_interval: float = 1.0,
     ) -> None:
         self._ssl_context = ssl_context or default_ssl_context()
-        capacity = limits.max_connections
-        self._gate = anyio.Semaphore(capacity) if capacity else None
+        self._keepalive_expiry = limits.keepalive_expiry
         self._stall_timeout = stall_timeout
-        self._check_interval = check_interval
-        self._next_check = 0.0
-        self._retired: list[_Generation] = []
-        self._limits = _split(limits)
-        self._shards = [self._new_generation(i) for i in range(len(self._limits))]
+        count = limits.max_connections
+        self._per_pool = 1 if count else None
+        self._gate = anyio.Semaphore(count) if count else None
+        self._shards = [self._new_shard(i) for i in range(count or 1)]
+        #: indices of the shards no request is using, the next one to use last.
+        self._free = list(reversed(range(len(self._shards))))
         #: pools replaced by the watchdog since the transport was made.
         self.rebuilds = 0
 
-    def _new_generation(self, shard: int) -> _Generation:
+    def _new_shard(self, index: int) -> _Shard:
         import httpcore
 
-        limits = self._limits[shard]
         pool = httpcore.AsyncConnectionPool(
             ssl_context=self._ssl_context,
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
+            max_connections=self._per_pool,
+            max_keepalive_connections=self._per_pool,
+            keepalive_expiry=self._keepalive_expiry,
         )
-        return _Generation(pool, shard)
+        return _Shard(pool, index)
 
     @property
     def pool(self) -> httpcore.AsyncConnectionPool:
-        """The current httpcore pool of the first shard (for inspection and tests)."""
-        return self._shards[0].pool
+        """The httpcore pool the next request will use (for inspection and tests)."""
+        return self._shards[self._free[-1] if self._free else 0].pool
 
     @property
     def pools(self) -> list[httpcore.AsyncConnectionPool]:
         """The current httpcore pool of every shard."""
-        return [generation.pool for generation in self._shards]
+        return [shard.pool for shard in self._shards]
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Send `request` through the semaphore and the current pool.
+        """Send `request` on a free shard, behind the semaphore.
 
         Args:
             request: the request.
 
         Returns:
-            The answer, its body streamed from the pool.
+            The answer, its body streamed from the shard's connection.
 
         Raises:
             httpx.TransportError: httpx's error for httpcore's (`PoolTimeout` when no
-                connection was free in time).
+                place was free in time).
         """
         await self._enter(request)
         try:
-            return await self._watched(request)
+            shard = await self._take()
         except BaseException:
-            self._leave()
+            self._release_place()
+            raise
+        try:
+            try:
+                response = await self._send(shard, request)
+            except httpx.PoolTimeout:
+                if self._gate is None:
+                    raise
+                # Never sent, though the shard had no request of ours: once more, on a new pool.
+                shard = await self._replace(shard)
+                response = await self._send(shard, request)
+        except BaseException:
+            await self._leave(shard)
             raise
 
+        async def done() -> None:
+            await self._leave(shard)
+
+        assert isinstance(response.stream, AsyncIterable)
+        return httpx.Response(
+            status_code=response.status,
+            headers=response.headers,
+            stream=_Body(response.stream, request, done),
+            extensions=response.extensions,
+        )
+
     async def _enter(self, request: httpx.Request) -> None:
-        """Take a place in front of the pool, within the request's pool timeout."""
+        """Take a place in front of the pools, within the request's pool timeout."""
         if self._gate is None:
             return
         timeout = request.extensions.get("timeout") or {}
@@ -182,32 +198,33 @@ class GuardedHTTPCoreTransport(httpx.AsyncBaseTransport):
         if scope.cancelled_caught:
             raise httpx.PoolTimeout("no connection was free in time", request=request)
 
-    def _leave(self) -> None:
+    def _release_place(self) -> None:
         if self._gate is not None:
             self._gate.release()
 
-    async def _watched(self, request: httpx.Request) -> httpx.Response:
-        """The watchdog around `_send`: a leak check, and one resend after a stall."""
-        generation = min(self._shards, key=_in_flight)
-        if generation.in_flight == 0 or time.monotonic() >= self._next_check:
-            self._next_check = time.monotonic() + self._check_interval
-            if generation.leaked() > 0:
-                generation = await self._rebuild(generation)
-        try:
-            return await self._send(generation, request)
-        except httpx.PoolTimeout:
-            if not self._is_current(generation):
+    async def _take(self) -> _Shard:
+        """The free shard used last, its pool replaced first if it leaked (the watchdog);
+        without a semaphore, the one shared pool."""
+        if self._gate is None:
+            return self._shards[0]
+        shard = self._shards[self._free.pop()]
+        if shard.leaked():
+            try:
+                shard = await self._replace(shard)
+            except BaseException:
+                self._free.append(shard.index)
                 raise
-        # Never sent, although the semaphore let it in: once more, on a fresh pool.
-        return await self._send(await self._rebuild(generation), request)
+        return shard
 
-    def _is_current(self, generation: _Generation) -> bool:
-        return self._shards[generation.shard] is generation
+    async def _leave(self, shard: _Shard) -> None:
+        """Give back the shard and the place."""
+        if self._gate is not None:
+            self._free.append(shard.index)
+            self._release_place()
 
-    async def _send(self, generation: _Generation, request: httpx.Request) -> httpx.Response:
+    async def _send(self, shard: _Shard, request: httpx.Request) -> httpcore.Response:
         import httpcore
 
-        generation.in_flight += 1
         _cap_pool_timeout(request, self._stall_timeout)
         url = request.url
         core_request = httpcore.Request(
@@ -220,83 +237,27 @@ class GuardedHTTPCoreTransport(httpx.AsyncBaseTransport):
             extensions=request.extensions,
         )
         try:
-            try:
-                response = await generation.pool.handle_async_request(core_request)
-            except httpcore_errors() as exc:
-                raise from_httpcore(exc, request) from exc
-        except BaseException:
-            await self._release(generation)
-            raise
+            return await shard.pool.handle_async_request(core_request)
+        except httpcore_errors() as exc:
+            raise from_httpcore(exc, request) from exc
 
-        async def done() -> None:
-            try:
-                await self._release(generation)
-            finally:
-                self._leave()
-
-        assert isinstance(response.stream, AsyncIterable)
-        return httpx.Response(
-            status_code=response.status,
-            headers=response.headers,
-            stream=_Body(response.stream, request, done),
-            extensions=response.extensions,
-        )
-
-    async def _rebuild(self, generation: _Generation) -> _Generation:
-        """Replace `generation`'s pool in its shard (unless done already); the new one."""
-        shard = generation.shard
-        if self._is_current(generation):
-            self.rebuilds += 1
-            self._shards[shard] = self._new_generation(shard)
-            self._retired.append(generation)
-            if generation.in_flight == 0:
-                await self._close(generation)
-        return self._shards[shard]
-
-    async def _release(self, generation: _Generation) -> None:
-        generation.in_flight -= 1
-        if generation.in_flight == 0 and not self._is_current(generation):
-            await self._close(generation)
-
-    async def _close(self, generation: _Generation) -> None:
-        if generation in self._retired:
-            self._retired.remove(generation)
-        with anyio.CancelScope(shield=True):
-            await generation.pool.aclose()
+    async def _replace(self, shard: _Shard) -> _Shard:
+        """Put a new pool in `shard`'s place for the caller (who alone used the old one,
+        now closed, leaked connection and all)."""
+        self.rebuilds += 1
+        new = self._shards[shard.index] = self._new_shard(shard.index)
+        await _close(shard)
+        return new
 
     async def aclose(self) -> None:
-        """Close every pool (the current one and those still draining)."""
-        generations = [*self._retired, *self._shards]
-        self._retired.clear()
-        with anyio.CancelScope(shield=True):
-            for generation in generations:
-                await generation.pool.aclose()
+        """Close every pool."""
+        for shard in self._shards:
+            await _close(shard)
 
 
-def _in_flight(generation: _Generation) -> int:
-    return generation.in_flight
-
-
-def _split(limits: httpx.Limits) -> list[httpx.Limits]:
-    """`limits` shared out over pools of at most `SHARD_SIZE` connections."""
-    total = limits.max_connections
-    if not total:
-        return [limits]
-    count = -(-total // SHARD_SIZE)
-    keepalive = limits.max_keepalive_connections
-    return [
-        httpx.Limits(
-            max_connections=_share(total, count, i),
-            max_keepalive_connections=None if keepalive is None else _share(keepalive, count, i),
-            keepalive_expiry=limits.keepalive_expiry,
-        )
-        for i in range(count)
-    ]
-
-
-def _share(total: int, count: int, index: int) -> int:
-    """The `index`-th of `count` near-equal parts of `total`."""
-    return total // count + (1 if index < total % count else 0)
+async def _close(shard: _Shard) -> None:
+    with anyio.CancelScope(shield=True):
+        await shard.pool.aclose()
 
 
 def _cap_pool_timeout(request: httpx.Request, cap: float) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import time
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from email.utils import format_datetime
 from typing import Any
@@ -194,9 +196,24 @@ def test_retry_after_http_date_in_the_past_is_zero() -> None:
     assert parse({"retry-after": http_date(-300)}) == 0.0
 
 
-def test_retry_after_http_date_with_unknown_zone_is_gmt() -> None:
+@pytest.fixture(params=["UTC", "America/New_York", "Asia/Kolkata"])
+def local_zone(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The process's local time zone, set to each of UTC, west and east of it."""
+    if not hasattr(time, "tzset"):  # pragma: no cover - Windows
+        pytest.skip("time.tzset is Unix-only")
+    monkeypatch.setenv("TZ", request.param)
+    time.tzset()
+    yield request.param
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_retry_after_http_date_with_unknown_zone_is_gmt(local_zone: str) -> None:
+    # "-0000" parses to a naive datetime: read as local time, it would be off by the
+    # machine's UTC offset (which a UTC machine alone would never show).
     value = http_date(45).replace("GMT", "-0000")
     assert parse({"retry-after": value}) == pytest.approx(45.0)
+    assert parse({"retry-after": http_date(45)}) == pytest.approx(45.0)
 
 
 def test_retry_after_ms_wins_over_retry_after() -> None:
@@ -233,11 +250,10 @@ def test_retry_after_works_with_httpx_headers(name: str) -> None:
     assert parse(httpx.Headers({name: "9", "Retry-After-MS": "20"})) == 0.02
 
 
-def test_retry_after_uses_the_wall_clock_by_default() -> None:
-    value = format_datetime(datetime.now(timezone.utc), usegmt=True)
-    result = parse_retry_after({"retry-after": value})
-    assert result is not None
-    assert 0.0 <= result <= 1.0
+def test_retry_after_uses_the_wall_clock_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(time, "time", lambda: WALL_NOW)
+    assert parse_retry_after({"retry-after": http_date(20)}) == pytest.approx(20.0)
+    assert parse_retry_after({"retry-after": http_date(0)}) == 0.0
 
 
 # --- RetryBudget -------------------------------------------------------------------------

@@ -293,7 +293,7 @@ async def test_watchdog_replaces_a_pool_with_a_leaked_connection(anyio_backend: 
 
 
 async def test_watchdog_resends_after_a_stall_in_a_poisoned_pool(anyio_backend: str) -> None:
-    transport = GuardedHTTPCoreTransport(limits=limits(2), stall_timeout=0.2, check_interval=60)
+    transport = GuardedHTTPCoreTransport(limits=limits(2), stall_timeout=0.2)
     async with (
         serve(slow(0.5)) as (base, seen),
         httpx.AsyncClient(transport=transport, timeout=10) as client,
@@ -315,7 +315,7 @@ async def test_watchdog_resends_after_a_stall_in_a_poisoned_pool(anyio_backend: 
 
 
 async def test_no_rebuild_when_the_pool_is_merely_busy(anyio_backend: str) -> None:
-    transport = GuardedHTTPCoreTransport(limits=limits(3), stall_timeout=0.2, check_interval=0)
+    transport = GuardedHTTPCoreTransport(limits=limits(3), stall_timeout=0.2)
     async with (
         serve(slow(0.05)) as (base, seen),
         httpx.AsyncClient(transport=transport, timeout=10) as client,
