@@ -16,9 +16,9 @@ many places in front of them:
   most recently used first (its connection is likely still open); no request ever waits
   in a pool's own queue, where the leak happens, and no pool ever serves two at once;
 - the watchdog: before a request uses a shard, a busy connection there (none of our
-  requests is using it) is a leak: the shard gets a new pool and the old one is closed.
-  A pool timeout inside a shard (capped at `stall_timeout`) proves the request was never
-  sent: the shard is replaced and the request sent again, once.
+  requests is using it) is a leak: the shard gets a new pool and the old one is closed,
+  leaked connection and all. Nothing else can use a shard between that check and the
+  request, so no request ever waits behind a leaked connection.
 """
 
 from __future__ import annotations
@@ -101,19 +101,11 @@ class GuardedHTTPCoreTransport(httpx.AsyncBaseTransport):
             shared pool with no semaphore (httpcore's own behaviour). Keep-alive expiry
             applies to every shard.
         ssl_context: TLS settings (default: httpx's, verified).
-        stall_timeout: the longest a request may wait for the connection of its shard.
     """
 
-    def __init__(
-        self,
-        *,
-        limits: httpx.Limits,
-        ssl_context: ssl.SSLContext | None = None,
-        stall_timeout: float = 2.0,
-    ) -> None:
+    def __init__(self, *, limits: httpx.Limits, ssl_context: ssl.SSLContext | None = None) -> None:
         self._ssl_context = ssl_context or default_ssl_context()
         self._keepalive_expiry = limits.keepalive_expiry
-        self._stall_timeout = stall_timeout
         count = limits.max_connections
         self._per_pool = 1 if count else None
         self._gate = anyio.Semaphore(count) if count else None
@@ -164,14 +156,7 @@ class GuardedHTTPCoreTransport(httpx.AsyncBaseTransport):
             self._release_place()
             raise
         try:
-            try:
-                response = await self._send(shard, request)
-            except httpx.PoolTimeout:
-                if self._gate is None:
-                    raise
-                # Never sent, though the shard had no request of ours: once more, on a new pool.
-                shard = await self._replace(shard)
-                response = await self._send(shard, request)
+            response = await self._send(shard, request)
         except BaseException:
             await self._leave(shard)
             raise
@@ -225,7 +210,6 @@ class GuardedHTTPCoreTransport(httpx.AsyncBaseTransport):
     async def _send(self, shard: _Shard, request: httpx.Request) -> httpcore.Response:
         import httpcore
 
-        _cap_pool_timeout(request, self._stall_timeout)
         url = request.url
         core_request = httpcore.Request(
             method=request.method,
@@ -242,8 +226,7 @@ class GuardedHTTPCoreTransport(httpx.AsyncBaseTransport):
             raise from_httpcore(exc, request) from exc
 
     async def _replace(self, shard: _Shard) -> _Shard:
-        """Put a new pool in `shard`'s place for the caller (who alone used the old one,
-        now closed, leaked connection and all)."""
+        """Put a new pool in `shard`'s place for the caller; close the old one."""
         self.rebuilds += 1
         new = self._shards[shard.index] = self._new_shard(shard.index)
         await _close(shard)
@@ -258,13 +241,3 @@ class GuardedHTTPCoreTransport(httpx.AsyncBaseTransport):
 async def _close(shard: _Shard) -> None:
     with anyio.CancelScope(shield=True):
         await shard.pool.aclose()
-
-
-def _cap_pool_timeout(request: httpx.Request, cap: float) -> None:
-    timeout = request.extensions.get("timeout")
-    if timeout is None:
-        request.extensions["timeout"] = {"pool": cap}
-        return
-    pool = timeout.get("pool")
-    if pool is None or pool > cap:
-        request.extensions["timeout"] = {**timeout, "pool": cap}

@@ -68,7 +68,7 @@ async def test_httpcore_pool_is_poisoned_by_cancellation(anyio_backend: str) -> 
 async def test_guarded_transport_survives_the_storm(anyio_backend: str) -> None:
     """The same storm on our guarded transport: its semaphore keeps requests out of the
     pool's queue, so no connection leaks, and a leak the watchdog saw was repaired."""
-    transport = GuardedHTTPCoreTransport(limits=httpx.Limits(max_connections=10), stall_timeout=0.5)
+    transport = GuardedHTTPCoreTransport(limits=httpx.Limits(max_connections=10))
     async with (
         serve(DELAYS) as (base, _),
         httpx.AsyncClient(transport=transport, timeout=httpx.Timeout(2.0, pool=3.0)) as raw,
