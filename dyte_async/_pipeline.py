@@ -18,16 +18,13 @@ Every request the client sends (resources, paginators, the poller) goes through
   already active?") answered that nothing happened.
 
 Every request goes through the public `AsyncClient.send` and is read and closed there, so
-its connection goes back to the pool whatever happens. For the client we build ourselves
-the request is built from a cached `httpx.URL` and the client's headers merged once per
-client (a body-less request's with its `Host`): what `build_request` would make, cheaper
-(tests/unit/test_pipeline_direct.py). A client passed in with `http_client=` goes through
-`build_request`, with all of its own configuration (params, cookies, auth, hooks).
+its connection goes back to the pool whatever happens; it is built once per call by
+`_request.RequestBuilder`.
 
 The send path, one idea per function: `send` (the loop over attempts), `_attempt` (deadline
-and concurrency slot), `_rate_limited` (the limiter slot), `_transmit` (httpx), the
-classification of a failure (`_status_failure`, `_network_failure`), `_retry.decide`
-(the pure retry decision) and `_after_failure` (recover, give up or sleep).
+and concurrency slot), `_rate_limited` (the limiter slot), `_transmit` (httpx), what a
+failure means (`_classify`), the pure retry decision (`_retry.decide`) and `_after_failure`
+(recover, give up or sleep).
 
 Logging (logger ``dyte_async``): one DEBUG line per attempt (method, path, status or
 failure, attempt number, elapsed time) and one INFO line per retry (reason and wait).
@@ -37,7 +34,6 @@ exception class names are logged, so no credential, token or stream key can appe
 
 from __future__ import annotations
 
-import functools
 import itertools
 import logging
 import math
@@ -49,9 +45,11 @@ import anyio.lowlevel
 import attrs
 import httpx
 
+from dyte_async._classify import network_failure, status_failure
 from dyte_async._clock import Clock
 from dyte_async._ratelimit import Limiter, LimiterTimeout
-from dyte_async._response import Envelope, decode_envelope, error_from_response
+from dyte_async._request import RequestBuilder
+from dyte_async._response import Envelope, decode_envelope
 from dyte_async._retry import (
     Decision,
     Failure,
@@ -61,16 +59,12 @@ from dyte_async._retry import (
     RetryIn,
     RetryPolicy,
     decide,
-    parse_retry_after,
 )
 from dyte_async.errors import (
-    APIConnectionError,
     APIStatusError,
     APITimeoutError,
     ClientClosedError,
     DyteError,
-    InvalidArgumentError,
-    RateLimitError,
 )
 
 __all__ = ["ClientStats", "Pipeline", "Recover", "logger"]
@@ -83,30 +77,11 @@ logger = logging.getLogger("dyte_async")
 #: fails with the original error rather than risk doing the write twice.
 Recover = Callable[[float], Awaitable["Envelope | None"]]
 
-# Failures worth another attempt (for a non-idempotent request only when never sent).
-_TRANSIENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
-# Server errors after which a write may have happened (a `recover` hook is asked).
-_AMBIGUOUS_STATUSES = frozenset({500, 502, 504})
-# The httpx-aiohttp package's transport (a user may pass it) maps every
-# aiohttp.ClientConnectionError, including ServerDisconnectedError (the connection dropped
-# mid-request), to httpx.ConnectTimeout. So a connect error caused by an aiohttp exception
-# counts as "never sent" only for these aiohttp classes (matched by name along the MRO, so
-# aiohttp need not be imported); our own `_transport.AiohttpTransport` maps the same way.
-_AIOHTTP_UNSENT = frozenset(
-    {"ClientConnectorError", "ConnectionTimeoutError", "ServerFingerprintMismatch"}
-)
-
-#: `httpx.URL` of a full URL string: parsing one costs ~20 us, and a client requests the
-#: same few paths again and again (URLs are immutable, so sharing them is safe).
-_url = functools.lru_cache(maxsize=512)(httpx.URL)
-_EMPTY_BODY = httpx.ByteStream(b"")
 # What the INFO line says when a retry does not fit (`GiveUp.why`).
 _GIVE_UP_REASONS = {
     "cap": "the server's Retry-After exceeds the cap",
     "deadline": "the wait would outlast the call's deadline",
 }
-# Methods whose empty body httpx announces with `Content-Length: 0`.
-_EMPTY_BODY_LENGTH_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
 @attrs.frozen(kw_only=True)
@@ -195,14 +170,8 @@ class Pipeline:
         own_http: bool = False,
     ) -> None:
         self._get_http = get_http
-        self._base_url = base_url
-        self._headers = headers
-        #: True when `get_http` returns a client we built (and configured) ourselves: its
-        #: requests are built without `build_request` (module docstring).
-        self._own_http = own_http
-        # The client whose headers `_bodyless` holds, by (host, needs Content-Length: 0).
-        self._headers_of: httpx.AsyncClient | None = None
-        self._bodyless: dict[tuple[bytes, bool], httpx.Headers] = {}
+        #: `own_http`: `get_http` returns a client we built (and configured) ourselves.
+        self._requests = RequestBuilder(base_url, headers, own_http=own_http)
         self.policy = policy
         self.budget = RetryBudget(policy, clock)
         self.limiter = limiter
@@ -271,7 +240,7 @@ class Pipeline:
         started = self.clock.now()
         if deadline is None:
             deadline = started + (self.timeout if timeout is None else timeout)
-        request = self._build(method, path, params, json)
+        request = self._requests.build(self._get_http(), method, path, params, json)
         call = _Call(method, path, started=started, deadline=deadline, idempotent=idempotent)
         self.budget.record_attempt()
         last: Failure | None = None
@@ -391,52 +360,6 @@ class Pipeline:
             )
         _raise(failure)
 
-    def _build(
-        self, method: str, path: str, params: Mapping[str, Any] | None, json: Any
-    ) -> httpx.Request:
-        """The request, built once per call (checks that the client is open)."""
-        http = self._get_http()
-        try:
-            url = _url(self._base_url + path)
-            if not self._own_http:
-                return http.build_request(
-                    method, url, params=_query(params), headers=self._headers, json=json
-                )
-            if self._headers_of is not http:
-                self._headers_of = http
-                self._bodyless.clear()
-            query = _query(params)
-            if json is None and query is None:
-                return self._build_bodyless(method, url)
-            # Our own client has no params, cookies or auth of its own: its headers are all
-            # `build_request` would merge in.
-            return httpx.Request(method, url, params=query, headers=http.headers, json=json)
-        except (TypeError, ValueError) as exc:
-            raise InvalidArgumentError(
-                f"{method} {path}: the request body cannot be sent as JSON ({exc})"
-            ) from exc
-
-    def _build_bodyless(self, method: str, url: httpx.URL) -> httpx.Request:
-        """`httpx.Request(method, url, headers=...)` with no body, at a third of the cost.
-
-        The headers `Request` would compute (`Host`, then `Content-Length: 0` for a POST,
-        PUT or PATCH, then the client's) are computed once per client and method kind, and
-        given with an empty stream, which `Request` takes as is.
-        """
-        netloc = url.netloc
-        key = (netloc, method in _EMPTY_BODY_LENGTH_METHODS)
-        headers = self._bodyless.get(key)
-        if headers is None:
-            auto = [(b"Host", netloc)] if url.host else []
-            if key[1]:
-                auto.append((b"Content-Length", b"0"))
-            http = self._headers_of
-            assert http is not None
-            headers = self._bodyless[key] = httpx.Headers(auto + http.headers.raw)
-        request = httpx.Request(method, url, headers=headers, stream=_EMPTY_BODY)
-        request.read()  # as `Request` does for a body it encoded itself
-        return request
-
     async def _attempt(
         self, request: httpx.Request, call: _Call, attempt: int
     ) -> httpx.Response | Failure | _OutOfTime:
@@ -498,7 +421,7 @@ class Pipeline:
             response = await http.send(request)
         except httpx.HTTPError as exc:
             self._log_attempt(call, type(exc).__name__, attempt, trace)
-            return _network_failure(call.method, call.path, exc, call.idempotent)
+            return network_failure(call.method, call.path, exc, call.idempotent)
         except RuntimeError as exc:
             if http.is_closed:  # closed before or while the request was in flight
                 raise ClientClosedError("this AsyncDyte client was closed during the call") from exc
@@ -534,7 +457,13 @@ class Pipeline:
 
     def _status_failure(self, response: httpx.Response, call: _Call, attempt: int) -> Failure:
         """Classify an error answer; a 429 is counted and pauses the whole client."""
-        failure = _status_failure(response, call, self.policy)
+        failure = status_failure(
+            response,
+            method=call.method,
+            path=call.path,
+            idempotent=call.idempotent,
+            policy=self.policy,
+        )
         if response.status_code == 429:
             self._counters.rate_limited += 1
             if failure.retry_after is None:
@@ -542,63 +471,6 @@ class Pipeline:
                 failure.retry_after = self.policy.backoff(attempt)
             self.limiter.pause_for(failure.retry_after)
         return failure
-
-
-def _status_failure(response: httpx.Response, call: _Call, policy: RetryPolicy) -> Failure:
-    """What an error answer means for a retry."""
-    status = response.status_code
-    error = error_from_response(response, method=call.method, path=call.path)
-    retry_after: float | None = None
-    if isinstance(error, RateLimitError):
-        retry_after = error.retry_after
-    elif status in policy.retry_statuses:
-        retry_after = parse_retry_after(response.headers)
-    transient = status in policy.retry_statuses
-    return Failure(
-        error=error,
-        retryable=transient and (call.idempotent or status == 429),
-        transient=transient,
-        ambiguous=not call.idempotent and status in _AMBIGUOUS_STATUSES,
-        retry_after=retry_after,
-        reason=f"status {status}",
-    )
-
-
-def _never_sent(exc: httpx.HTTPError) -> bool:
-    """Whether `exc` proves the request never reached the server."""
-    if isinstance(exc, httpx.PoolTimeout):
-        return True
-    if not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
-        return False
-    origin = exc.__cause__
-    if origin is None or not type(origin).__module__.startswith("aiohttp"):
-        return True
-    return any(cls.__name__ in _AIOHTTP_UNSENT for cls in type(origin).__mro__)
-
-
-def _network_failure(method: str, path: str, exc: httpx.HTTPError, idempotent: bool) -> Failure:
-    """What a transport failure means for a retry."""
-    transient = isinstance(exc, _TRANSIENT)
-    unsent = transient and _never_sent(exc)
-    name = type(exc).__name__
-    detail = str(exc)
-    summary = f"{name}: {detail}" if detail else name
-    error: APIConnectionError
-    if isinstance(exc, httpx.TimeoutException):
-        error = APITimeoutError(f"{method} {path}: timed out ({summary})", method=method, url=path)
-    else:
-        error = APIConnectionError(
-            f"{method} {path}: connection failed ({summary})", method=method, url=path
-        )
-    return Failure(
-        error=error,
-        cause=exc,
-        retryable=transient and (idempotent or unsent),
-        transient=transient,
-        ambiguous=transient and not idempotent and not unsent,
-        retry_after=None,
-        reason=name,
-    )
 
 
 def _raise(failure: Failure) -> NoReturn:
@@ -610,21 +482,3 @@ def _describe(error: BaseException) -> str:
     if isinstance(error, APIStatusError):
         return f"status {error.status_code}"
     return type(error).__name__
-
-
-def _query(
-    params: Mapping[str, Any] | None,
-) -> list[tuple[str, str | int | float | bool | None]] | None:
-    if not params:
-        return None
-    out: list[tuple[str, str | int | float | bool | None]] = []
-    for key, value in params.items():
-        if value is None:
-            continue
-        if isinstance(value, bool):
-            out.append((key, "true" if value else "false"))
-        elif hasattr(value, "isoformat"):
-            out.append((key, value.isoformat()))
-        else:
-            out.append((key, str(value)))
-    return out or None

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from dyte_async import APIConnectionError, AsyncDyte, ClientClosedError, RateLimit, RetryPolicy
-from dyte_async._pipeline import _query, _url
+from dyte_async._request import _query, _url
 from dyte_async.testing import FakeClock
 
 pytestmark = pytest.mark.anyio
