@@ -180,3 +180,69 @@ async def test_a_retry_that_would_outlast_the_deadline_raises_the_last_answer(
         await dyte._pipeline.send("GET", "/x", timeout=1.0)
     assert route.call_count == 2
     assert clock.slept == [0.5]
+
+
+async def test_each_recovery_and_each_budget_refusal_is_counted(
+    router: respx.MockRouter, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="dyte_async")
+    router.post(PATH).mock(side_effect=httpx.ReadTimeout("timed out"))
+    router.get("/x").mock(return_value=err(503))
+
+    async def recover(deadline: float) -> Envelope | None:
+        return DONE
+
+    broke = RetryPolicy(jitter=0.0, budget_ratio=0.0, budget_floor=0.0)
+    async with AsyncDyte(
+        "org",
+        "key",
+        transport=httpx.MockTransport(router.async_handler),
+        clock=clock,
+        retry=broke,
+        rate_limit=None,
+    ) as dyte:
+        for _ in range(2):
+            await dyte._pipeline.send("POST", PATH, json={}, idempotent=False, recover=recover)
+            with pytest.raises(InternalServerError) as caught:
+                await dyte._pipeline.send("GET", "/x")
+            assert (caught.value.method, caught.value.url) == ("GET", "/x")
+        stats = dyte.stats()
+    assert (stats.recovered, stats.retries_refused, stats.retries) == (2, 2, 0)
+    assert info(caplog).count("GET /x: retry refused by the retry budget after status 503") == 2
+
+
+@pytest.mark.parametrize(
+    ("answer", "timeout", "why"),
+    [
+        (
+            httpx.Response(429, headers={"Retry-After": "61"}),
+            600.0,
+            "the server's Retry-After exceeds the cap",
+        ),
+        (
+            httpx.Response(503, headers={"Retry-After": "30"}),
+            10.0,
+            "the wait would outlast the call's deadline",
+        ),
+    ],
+)
+async def test_a_retry_that_does_not_fit_is_logged_with_its_reason(
+    dyte: AsyncDyte,
+    router: respx.MockRouter,
+    caplog: pytest.LogCaptureFixture,
+    answer: httpx.Response,
+    timeout: float,
+    why: str,
+) -> None:
+    caplog.set_level(logging.INFO, logger="dyte_async")
+    router.get("/x").mock(return_value=answer)
+    with pytest.raises(DyteError):
+        await dyte._pipeline.send("GET", "/x", timeout=timeout)
+    status = answer.status_code
+    assert info(caplog) == [f"GET /x: not retried after status {status}: {why}"]
+
+
+async def test_the_deadline_of_a_call(dyte: AsyncDyte) -> None:
+    pipeline = dyte._pipeline
+    assert pipeline.deadline(5.0) == START + 5.0
+    assert pipeline.deadline(None) == START + pipeline.timeout
