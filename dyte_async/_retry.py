@@ -139,6 +139,10 @@ class RetryPolicy:
     budget_window: float = 10.0
 
     def __attrs_post_init__(self) -> None:
+        self._check_retries()
+        self._check_budget()
+
+    def _check_retries(self) -> None:
         _check(
             _is_int(self.max_retries) and self.max_retries >= 0,
             f"max_retries must be an integer >= 0, not {self.max_retries!r}",
@@ -162,6 +166,8 @@ class RetryPolicy:
             all(_is_int(s) and 100 <= s <= 599 for s in self.retry_statuses),
             f"retry_statuses must be HTTP status codes, not {sorted(self.retry_statuses)!r}",
         )
+
+    def _check_budget(self) -> None:
         ratio = self.budget_ratio
         _check(
             ratio is None or (_is_number(ratio) and math.isfinite(ratio) and ratio >= 0),
