@@ -16,6 +16,7 @@ from dyte_async import (
     AsyncDyte,
     DyteError,
     InternalServerError,
+    RateLimit,
     RetryPolicy,
 )
 from dyte_async._response import Envelope
@@ -246,3 +247,45 @@ async def test_the_deadline_of_a_call(dyte: AsyncDyte) -> None:
     pipeline = dyte._pipeline
     assert pipeline.deadline(5.0) == START + 5.0
     assert pipeline.deadline(None) == START + pipeline.timeout
+
+
+async def test_a_rate_limit_wait_past_the_deadline_names_the_limiter(
+    router: respx.MockRouter, clock: FakeClock
+) -> None:
+    router.get("/x").mock(return_value=httpx.Response(200, json={"success": True, "data": {}}))
+    async with AsyncDyte(
+        "org",
+        "key",
+        transport=httpx.MockTransport(router.async_handler),
+        clock=clock,
+        rate_limit=RateLimit(1, per=10.0),
+    ) as dyte:
+        await dyte._pipeline.send("GET", "/x")
+        with pytest.raises(APITimeoutError, match="passed waiting for the rate limiter"):
+            await dyte._pipeline.send("GET", "/x", timeout=1.0)
+
+
+async def test_the_debug_line_times_the_attempt(
+    router: respx.MockRouter, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="dyte_async")
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        clock.advance(2.0)  # the answer takes 2 s
+        return httpx.Response(200, json={"success": True, "data": {}})
+
+    router.get("/x").mock(side_effect=slow)
+    async with AsyncDyte(
+        "org",
+        "key",
+        transport=httpx.MockTransport(router.async_handler),
+        clock=clock,
+        rate_limit=None,
+    ) as dyte:
+        await dyte._pipeline.send("GET", "/x")
+    debug = [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno == logging.DEBUG and r.name == "dyte_async"
+    ]
+    assert debug == ["GET /x -> 200 (attempt 1, 2.000s)"]

@@ -382,3 +382,35 @@ def test_disabled_budget_allows_every_retry() -> None:
 
 def test_budget_repr_shows_tokens() -> None:
     assert repr(RetryBudget(RetryPolicy(), FakeClock())) == "RetryBudget(tokens=10.00)"
+
+
+# --- validation messages, and budget edges (mutation testing) ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"max_backoff": -1.0}, "max_backoff must be a finite number >= 0, not -1.0"),
+        ({"initial_backoff": "1"}, "initial_backoff must be a finite number >= 0, not '1'"),
+        ({"budget_window": 0.0}, "budget_window must be a finite number of seconds > 0, not 0.0"),
+        ({"retry_statuses": {600}}, r"retry_statuses must be HTTP status codes, not \[600\]"),
+        ({"retry_statuses": {99}}, r"retry_statuses must be HTTP status codes, not \[99\]"),
+    ],
+)
+def test_invalid_policies_say_what_is_wrong(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        RetryPolicy(**options)
+
+
+def test_the_edge_statuses_are_valid() -> None:
+    assert RetryPolicy(retry_statuses={100, 599}).retry_statuses == {100, 599}
+
+
+def test_a_retry_takes_at_most_one_earned_token() -> None:
+    clock = FakeClock()
+    budget = RetryBudget(RetryPolicy(budget_ratio=1.5, budget_floor=10.0), clock)
+    budget.record_attempt()  # 1.5 earned, 10 in reserve
+    assert budget.try_acquire()
+    assert budget.tokens == pytest.approx(10.5)  # 0.5 earned left, the reserve untouched
+    clock.advance(1_000.0)  # the earned half fades; the reserve stays at its floor
+    assert budget.tokens == pytest.approx(10.0)

@@ -195,3 +195,8 @@ def test_decide_properties(
         assert isinstance(decision, GiveUp)
         if not retryable or attempt > POLICY.max_retries:
             assert decision == GiveUp("final")
+
+
+def test_a_failure_is_not_ambiguous_unless_said() -> None:
+    plain = Failure(error=ERROR, retryable=True, transient=True, reason="x")
+    assert (plain.ambiguous, plain.cause, plain.retry_after) == (False, None, None)
