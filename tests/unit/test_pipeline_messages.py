@@ -14,6 +14,7 @@ from dyte_async import (
     APIConnectionError,
     APITimeoutError,
     AsyncDyte,
+    ClientClosedError,
     DyteError,
     InternalServerError,
     RateLimit,
@@ -289,3 +290,37 @@ async def test_the_debug_line_times_the_attempt(
         if r.levelno == logging.DEBUG and r.name == "dyte_async"
     ]
     assert debug == ["GET /x -> 200 (attempt 1, 2.000s)"]
+
+
+async def test_an_attempt_timeout_bounds_each_attempts_httpx_timeouts(
+    router: respx.MockRouter, clock: FakeClock
+) -> None:
+    route = router.get("/x").mock(
+        return_value=httpx.Response(200, json={"success": True, "data": {}})
+    )
+    async with AsyncDyte(
+        "org",
+        "key",
+        transport=httpx.MockTransport(router.async_handler),
+        clock=clock,
+        attempt_timeout=3.0,
+        connect_timeout=5.0,
+    ) as dyte:
+        await dyte._pipeline.send("GET", "/x", timeout=60.0)
+        await dyte._pipeline.send("GET", "/x", timeout=2.0)
+    first, second = (call.request.extensions["timeout"] for call in route.calls)
+    assert first == {"connect": 3.0, "read": 3.0, "write": 3.0, "pool": 3.0}
+    assert second == {"connect": 2.0, "read": 2.0, "write": 2.0, "pool": 2.0}
+
+
+async def test_a_users_client_closed_under_us_is_client_closed_error(
+    router: respx.MockRouter, clock: FakeClock
+) -> None:
+    http = httpx.AsyncClient(transport=httpx.MockTransport(router.async_handler))
+    async with AsyncDyte("org", "key", http_client=http, clock=clock) as dyte:
+        await http.aclose()
+        with pytest.raises(
+            ClientClosedError, match=r"^this AsyncDyte client was closed during the call$"
+        ) as caught:
+            await dyte._pipeline.send("GET", "/x")
+    assert isinstance(caught.value.__cause__, RuntimeError)
