@@ -16,6 +16,11 @@ Three independent pieces, all pure (no I/O; time comes from an injected `Clock`)
     Reads ``retry-after-ms`` (milliseconds, a de-facto extension) and then ``Retry-After``
     as delay-seconds (integer or decimal) or an HTTP-date, header names case-insensitive.
 
+`decide`
+    The retry decision for one failed attempt, as a pure function of the `Failure`, the
+    attempt number, the policy, the time left and the budget's tokens: `RetryIn` (sleep,
+    then send again), `RECOVER` (ask whether an ambiguous write happened) or `GiveUp`.
+
 `RetryBudget`
     One allowance per client, shared by every call, in the style of Finagle's retry
     budget, gRPC retry throttling and botocore's retry quota. Each retry must take a whole
@@ -49,6 +54,7 @@ import random
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import timezone
+from typing import Literal
 
 import attrs
 
@@ -56,9 +62,16 @@ from ._clock import Clock
 from .errors import ConfigurationError
 
 __all__ = [
+    "RECOVER",
     "RETRYABLE_STATUSES",
+    "Decision",
+    "Failure",
+    "GiveUp",
+    "RecoverFirst",
     "RetryBudget",
+    "RetryIn",
     "RetryPolicy",
+    "decide",
     "parse_retry_after",
 ]
 
@@ -126,6 +139,10 @@ class RetryPolicy:
     budget_window: float = 10.0
 
     def __attrs_post_init__(self) -> None:
+        self._check_retries()
+        self._check_budget()
+
+    def _check_retries(self) -> None:
         _check(
             _is_int(self.max_retries) and self.max_retries >= 0,
             f"max_retries must be an integer >= 0, not {self.max_retries!r}",
@@ -149,6 +166,8 @@ class RetryPolicy:
             all(_is_int(s) and 100 <= s <= 599 for s in self.retry_statuses),
             f"retry_statuses must be HTTP status codes, not {sorted(self.retry_statuses)!r}",
         )
+
+    def _check_budget(self) -> None:
         ratio = self.budget_ratio
         _check(
             ratio is None or (_is_number(ratio) and math.isfinite(ratio) and ratio >= 0),
@@ -281,7 +300,7 @@ def _parse_seconds(text: str) -> float | None:
 
 
 def parse_retry_after(
-    headers: Mapping[str, str], *, wall_now: Callable[[], float] = time.time
+    headers: Mapping[str, str], *, wall_now: Callable[[], float] | None = None
 ) -> float | None:
     """How long the server asks us to wait, from its response headers.
 
@@ -292,7 +311,8 @@ def parse_retry_after(
 
     Args:
         headers: the response headers.
-        wall_now: the current wall-clock time as a Unix timestamp (for HTTP-dates).
+        wall_now: the current wall-clock time as a Unix timestamp (for HTTP-dates);
+            `time.time` (looked up at each call) when None.
 
     Returns:
         Seconds to wait: 0 for a negative value or a date in the past, ``math.inf`` for an
@@ -323,7 +343,8 @@ def parse_retry_after(
         target = when.timestamp()
     except (OverflowError, OSError, ValueError):  # pragma: no cover - platform limits
         return None
-    return max(0.0, target - wall_now())
+    now = time.time() if wall_now is None else wall_now()
+    return max(0.0, target - now)
 
 
 class RetryBudget:
@@ -406,3 +427,124 @@ class RetryBudget:
 
     def __repr__(self) -> str:
         return f"RetryBudget(tokens={self.tokens:.2f})"
+
+
+class Failure:
+    """A failed attempt and what it means for the next one (a plain class: no attrs
+    class is built for it at import).
+
+    Args:
+        error: the error the call raises if it is not retried.
+        cause: the exception behind `error` (its ``__cause__``), if any.
+        retryable: worth retrying as it is (the method allows it, or nothing can have
+            been sent).
+        transient: worth retrying once we know the write did not happen.
+        ambiguous: a non-idempotent request may or may not have taken effect.
+        retry_after: the wait the server asked for, in seconds (or the 429 pause chosen).
+        reason: a short description for the logs ("status 503", "ReadTimeout").
+    """
+
+    __slots__ = ("ambiguous", "cause", "error", "reason", "retry_after", "retryable", "transient")
+
+    def __init__(
+        self,
+        *,
+        error: BaseException,
+        cause: BaseException | None = None,
+        retryable: bool,
+        transient: bool,
+        ambiguous: bool = False,
+        retry_after: float | None = None,
+        reason: str,
+    ) -> None:
+        self.error = error
+        self.cause = cause
+        self.retryable = retryable
+        self.transient = transient
+        self.ambiguous = ambiguous
+        self.retry_after = retry_after
+        self.reason = reason
+
+    def after_recovery(self) -> Failure:
+        """This failure once a recovery read proved the write did not happen.
+
+        Returns:
+            A copy, no longer ambiguous, retryable exactly when it is transient.
+        """
+        return Failure(
+            error=self.error,
+            cause=self.cause,
+            retryable=self.transient,
+            transient=self.transient,
+            ambiguous=False,
+            retry_after=self.retry_after,
+            reason=self.reason,
+        )
+
+    def __repr__(self) -> str:
+        return f"Failure({self.reason!r}, retryable={self.retryable})"
+
+
+@attrs.frozen
+class RetryIn:
+    """Retry after `delay` seconds (one budget token is to be spent)."""
+
+    delay: float
+
+
+@attrs.frozen
+class RecoverFirst:
+    """Ask the call's `recover` hook whether the ambiguous write took effect."""
+
+
+@attrs.frozen
+class GiveUp:
+    """Fail with the error now. `why`: "final" (not retryable, or no retry left), "cap"
+    (the server's Retry-After exceeds `max_retry_after`), "deadline" (the wait would
+    outlast the call) or "budget" (the retry budget is spent)."""
+
+    why: Literal["final", "cap", "deadline", "budget"]
+
+
+RECOVER = RecoverFirst()
+Decision = RetryIn | RecoverFirst | GiveUp
+
+
+def decide(
+    failure: Failure,
+    *,
+    attempt: int,
+    policy: RetryPolicy,
+    remaining: float,
+    budget_tokens: float,
+    can_recover: bool,
+    rand: Callable[[], float] = random.random,
+) -> Decision:
+    """What to do after a failed attempt: pure, given `rand`.
+
+    Args:
+        failure: the failed attempt (`Failure.after_recovery` once recovery found nothing).
+        attempt: the attempt that failed, 1-based (so also the number of the next retry).
+        policy: the retry rules.
+        remaining: seconds left before the call's deadline.
+        budget_tokens: the client's `RetryBudget.tokens` now.
+        can_recover: the call has a `recover` hook (and has not used it for this failure).
+        rand: a source of floats in ``[0, 1)`` for the backoff jitter.
+
+    Returns:
+        `RECOVER` for an ambiguous failure that can be checked; `GiveUp` when the failure
+        is not retryable, the retries are spent, the wait does not fit (the cap or the
+        deadline) or the budget has no whole token; else `RetryIn` the policy's delay.
+    """
+    if failure.ambiguous and can_recover:
+        return RECOVER
+    if not failure.retryable or attempt > policy.max_retries:
+        return GiveUp("final")
+    retry_after = failure.retry_after
+    delay = policy.delay_for(attempt, retry_after=retry_after, rand=rand, remaining=remaining)
+    if delay is None or delay >= remaining:
+        capped = retry_after is not None and retry_after > policy.max_retry_after
+        return GiveUp("cap" if capped else "deadline")
+    if budget_tokens < 1.0:
+        return GiveUp("budget")
+    return RetryIn(delay)

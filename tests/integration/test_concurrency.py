@@ -151,7 +151,7 @@ async def test_default_transport_follows_the_event_loop(anyio_backend: str) -> N
             assert transport.session.connector.limit == 7  # matches max_concurrency
         else:
             assert isinstance(transport, GuardedHTTPCoreTransport)
-            assert transport.pool._max_connections == 7
+            assert len(transport.pools) == 7  # one one-connection pool per connection
 
 
 @pytest.mark.parametrize("http_backend", ["aiohttp", "httpcore"])

@@ -24,6 +24,7 @@ import anyio.abc
 import attrs
 import httpx
 import pytest
+import respx
 from anyio.streams.buffered import BufferedByteReceiveStream
 
 from dyte_async import (
@@ -356,3 +357,30 @@ async def test_the_rate_limit_holds_on_the_wire(http_backend) -> None:
     for i in range(len(times) - 3):
         assert times[i + 3] - times[i] >= 0.25 - margin
     assert dyte.stats().limiter_wait_seconds > 0
+
+
+# --- the deadline on real time (moved from tests/unit: it needs the event loop's clock) -------
+
+
+async def test_deadline_during_a_slow_attempt_is_prompt(anyio_backend: str) -> None:
+    """The whole-call deadline is also enforced on real time around each attempt."""
+    arrived: list[httpx.Request] = []
+
+    async def stall(request: httpx.Request) -> httpx.Response:
+        arrived.append(request)
+        await anyio.sleep(10)
+        return httpx.Response(200, json={"success": True, "data": {"id": "ls1"}})
+
+    router = respx.MockRouter(base_url="https://api.dyte.io/v2", assert_all_called=False)
+    router.get("/meetings/m1/active-livestream").mock(side_effect=stall)
+    async with AsyncDyte(
+        "org",
+        "key",
+        transport=httpx.MockTransport(router.async_handler),
+        retry=RetryPolicy(jitter=0.0),
+    ) as dyte:
+        began = time.monotonic()
+        with pytest.raises(APITimeoutError, match="in flight"):
+            await dyte.livestreams.get_active("m1", timeout=0.05)
+        assert time.monotonic() - began < 1.0
+    assert len(arrived) == 1

@@ -1,4 +1,4 @@
-"""The request path's fast lane: the client we build is driven without `AsyncClient.send`.
+"""The request path's wire: the client we build gets its requests built cheaply, then `send`.
 
 What goes on the wire must be what `build_request` + `send` would have sent, byte for byte;
 errors must name their request; every response must be read and closed (its connection back
@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from dyte_async import APIConnectionError, AsyncDyte, ClientClosedError, RateLimit, RetryPolicy
-from dyte_async._pipeline import _query, _url
+from dyte_async._request import _query, _url
 from dyte_async.testing import FakeClock
 
 pytestmark = pytest.mark.anyio
@@ -200,13 +200,20 @@ async def test_a_call_made_in_a_cancelled_scope_sends_nothing() -> None:
     assert dyte.stats().requests == 0
 
 
-async def test_our_own_client_is_not_driven_through_send(monkeypatch: pytest.MonkeyPatch) -> None:
-    def no_send(*args: Any, **kwargs: Any) -> Any:
-        raise AssertionError("AsyncClient.send was used")
+async def test_every_request_goes_through_the_public_send(monkeypatch: pytest.MonkeyPatch) -> None:
+    # No private httpx attribute on the path (issue 13): our own client is driven through
+    # `AsyncClient.send` like any other.
+    sent: list[httpx.Request] = []
+    real_send = httpx.AsyncClient.send
 
-    monkeypatch.setattr(httpx.AsyncClient, "send", no_send)
+    async def counting_send(self: httpx.AsyncClient, request: httpx.Request, **kw: Any) -> Any:
+        sent.append(request)
+        return await real_send(self, request, **kw)
+
+    monkeypatch.setattr(httpx.AsyncClient, "send", counting_send)
     async with client(httpx.MockTransport(Recorder().handle)) as dyte:
         assert (await dyte.livestreams.get_active("m1")).id == "ls1"
+    assert [r.url.path for r in sent] == ["/v2/meetings/m1/active-livestream"]
 
 
 async def test_a_client_passed_in_keeps_its_hooks_and_params() -> None:

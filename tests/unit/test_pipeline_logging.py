@@ -46,17 +46,12 @@ def err(status: int, message: str = "failed") -> httpx.Response:
 
 
 @pytest.fixture
-def router() -> respx.MockRouter:
-    return respx.MockRouter(base_url=BASE, assert_all_called=False)
-
-
-@pytest.fixture
-async def dyte(router: respx.MockRouter) -> AsyncIterator[AsyncDyte]:
+async def dyte(router: respx.MockRouter, clock: FakeClock) -> AsyncIterator[AsyncDyte]:
     client = AsyncDyte(
         ORG_ID,
         API_KEY,
         transport=httpx.MockTransport(router.async_handler),
-        clock=FakeClock(),
+        clock=clock,
         retry=RetryPolicy(jitter=0.0),
     )
     yield client

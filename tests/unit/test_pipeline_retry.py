@@ -56,16 +56,6 @@ def err(status: int, **headers: str) -> httpx.Response:
 
 
 @pytest.fixture
-def router() -> respx.MockRouter:
-    return respx.MockRouter(base_url=BASE, assert_all_called=False)
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
 async def make(router: respx.MockRouter, clock: FakeClock) -> AsyncIterator[Factory]:
     clients: list[AsyncDyte] = []
 
@@ -223,8 +213,10 @@ async def test_retry_after_seconds_replaces_the_backoff(
     assert sum(clock.slept) == pytest.approx(expected)
 
 
-async def test_retry_after_http_date(make, router, clock) -> None:
-    when = datetime.fromtimestamp(time.time() + 30, tz=timezone.utc)
+async def test_retry_after_http_date(make, router, clock, monkeypatch) -> None:
+    wall_now = 1_700_000_000.0
+    monkeypatch.setattr(time, "time", lambda: wall_now)  # the wall clock HTTP-dates need
+    when = datetime.fromtimestamp(wall_now + 30, tz=timezone.utc)
     header = format_datetime(when, usegmt=True)
     route = router.get(ACTIVE).mock(side_effect=[err(429, **{"Retry-After": header}), ok()])
     async with make(rate_limit=None) as dyte:
@@ -232,6 +224,7 @@ async def test_retry_after_http_date(make, router, clock) -> None:
     assert route.call_count == 2
     assert len(clock.slept) == 1
     assert 28.0 <= clock.slept[0] <= 30.0  # HTTP-dates have whole seconds
+    assert clock.slept == [30.0]
 
 
 @pytest.mark.parametrize(
@@ -321,25 +314,6 @@ async def test_an_expired_deadline_sends_nothing(make, router, clock) -> None:
         with pytest.raises(APITimeoutError, match="deadline"):
             await dyte.livestreams.get_active("m1", timeout=0)
     assert route.call_count == 0
-
-
-async def test_deadline_during_a_slow_attempt_is_prompt(make, router) -> None:
-    """The whole-call deadline is also enforced on real time around each attempt."""
-
-    arrived: list[httpx.Request] = []
-
-    async def stall(request: httpx.Request) -> httpx.Response:
-        arrived.append(request)
-        await anyio.sleep(10)
-        return ok()
-
-    router.get(ACTIVE).mock(side_effect=stall)
-    async with make(clock=None) as dyte:
-        began = time.monotonic()
-        with pytest.raises(APITimeoutError, match="in flight"):
-            await dyte.livestreams.get_active("m1", timeout=0.05)
-        assert time.monotonic() - began < 1.0
-    assert len(arrived) == 1
 
 
 # --- errors ---------------------------------------------------------------------------------

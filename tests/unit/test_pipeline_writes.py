@@ -70,16 +70,6 @@ def ident(value: Any) -> str:
 
 
 @pytest.fixture
-def router() -> respx.MockRouter:
-    return respx.MockRouter(base_url=BASE, assert_all_called=False)
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
 async def make(router: respx.MockRouter, clock: FakeClock) -> AsyncIterator[Factory]:
     clients: list[AsyncDyte] = []
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import time
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from email.utils import format_datetime
 from typing import Any
@@ -194,9 +196,24 @@ def test_retry_after_http_date_in_the_past_is_zero() -> None:
     assert parse({"retry-after": http_date(-300)}) == 0.0
 
 
-def test_retry_after_http_date_with_unknown_zone_is_gmt() -> None:
+@pytest.fixture(params=["UTC", "America/New_York", "Asia/Kolkata"])
+def local_zone(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The process's local time zone, set to each of UTC, west and east of it."""
+    if not hasattr(time, "tzset"):  # pragma: no cover - Windows
+        pytest.skip("time.tzset is Unix-only")
+    monkeypatch.setenv("TZ", request.param)
+    time.tzset()
+    yield request.param
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_retry_after_http_date_with_unknown_zone_is_gmt(local_zone: str) -> None:
+    # "-0000" parses to a naive datetime: read as local time, it would be off by the
+    # machine's UTC offset (which a UTC machine alone would never show).
     value = http_date(45).replace("GMT", "-0000")
     assert parse({"retry-after": value}) == pytest.approx(45.0)
+    assert parse({"retry-after": http_date(45)}) == pytest.approx(45.0)
 
 
 def test_retry_after_ms_wins_over_retry_after() -> None:
@@ -233,11 +250,10 @@ def test_retry_after_works_with_httpx_headers(name: str) -> None:
     assert parse(httpx.Headers({name: "9", "Retry-After-MS": "20"})) == 0.02
 
 
-def test_retry_after_uses_the_wall_clock_by_default() -> None:
-    value = format_datetime(datetime.now(timezone.utc), usegmt=True)
-    result = parse_retry_after({"retry-after": value})
-    assert result is not None
-    assert 0.0 <= result <= 1.0
+def test_retry_after_uses_the_wall_clock_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(time, "time", lambda: WALL_NOW)
+    assert parse_retry_after({"retry-after": http_date(20)}) == pytest.approx(20.0)
+    assert parse_retry_after({"retry-after": http_date(0)}) == 0.0
 
 
 # --- RetryBudget -------------------------------------------------------------------------
@@ -366,3 +382,35 @@ def test_disabled_budget_allows_every_retry() -> None:
 
 def test_budget_repr_shows_tokens() -> None:
     assert repr(RetryBudget(RetryPolicy(), FakeClock())) == "RetryBudget(tokens=10.00)"
+
+
+# --- validation messages, and budget edges (mutation testing) ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"max_backoff": -1.0}, "max_backoff must be a finite number >= 0, not -1.0"),
+        ({"initial_backoff": "1"}, "initial_backoff must be a finite number >= 0, not '1'"),
+        ({"budget_window": 0.0}, "budget_window must be a finite number of seconds > 0, not 0.0"),
+        ({"retry_statuses": {600}}, r"retry_statuses must be HTTP status codes, not \[600\]"),
+        ({"retry_statuses": {99}}, r"retry_statuses must be HTTP status codes, not \[99\]"),
+    ],
+)
+def test_invalid_policies_say_what_is_wrong(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        RetryPolicy(**options)
+
+
+def test_the_edge_statuses_are_valid() -> None:
+    assert RetryPolicy(retry_statuses={100, 599}).retry_statuses == {100, 599}
+
+
+def test_a_retry_takes_at_most_one_earned_token() -> None:
+    clock = FakeClock()
+    budget = RetryBudget(RetryPolicy(budget_ratio=1.5, budget_floor=10.0), clock)
+    budget.record_attempt()  # 1.5 earned, 10 in reserve
+    assert budget.try_acquire()
+    assert budget.tokens == pytest.approx(10.5)  # 0.5 earned left, the reserve untouched
+    clock.advance(1_000.0)  # the earned half fades; the reserve stays at its floor
+    assert budget.tokens == pytest.approx(10.0)

@@ -11,18 +11,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import anyio
 import anyio.abc
+import anyio.lowlevel
 import httpcore
 import httpx
 import pytest
 
 from dyte_async import APIConnectionError, AsyncDyte, ConfigurationError
-from dyte_async import _transport as transport_module
-from dyte_async._transport import (
-    AiohttpTransport,
-    GuardedHTTPCoreTransport,
-    _client_timeout,
-    resolve_backend,
-)
+from dyte_async._transport import AiohttpTransport, GuardedHTTPCoreTransport, resolve_backend
+from dyte_async._transport._aiohttp import _client_timeout, _read_response
 
 pytestmark = pytest.mark.anyio
 
@@ -40,11 +36,21 @@ def answer(body: bytes = BODY, status: bytes = b"200 OK", extra: bytes = b"") ->
 
 
 @contextlib.asynccontextmanager
-async def serve(handler: Handler) -> AsyncIterator[tuple[str, list[bytes]]]:
-    """A one-purpose HTTP/1.1 server on 127.0.0.1; yields its URL and the requests seen."""
+async def serve(
+    handler: Handler, on_close: Callable[[], None] | None = None
+) -> AsyncIterator[tuple[str, list[bytes]]]:
+    """A one-purpose HTTP/1.1 server on 127.0.0.1; yields its URL and the requests seen.
+    `on_close` runs each time the server has closed a connection."""
     seen: list[bytes] = []
 
     async def connection(stream: anyio.abc.SocketStream) -> None:
+        try:
+            await converse(stream)
+        finally:
+            if on_close is not None:
+                on_close()
+
+    async def converse(stream: anyio.abc.SocketStream) -> None:
         async with stream:
             buffer = b""
             while True:
@@ -94,13 +100,11 @@ async def garbage(stream: anyio.abc.SocketStream, body: bytes) -> bool:
     return False
 
 
-def slow(seconds: float) -> Handler:
-    async def handler(stream: anyio.abc.SocketStream, body: bytes) -> bool:
-        await anyio.sleep(seconds)
-        await stream.send(answer())
-        return True
-
-    return handler
+async def unhurried(stream: anyio.abc.SocketStream, body: bytes) -> bool:
+    for _ in range(20):  # let other connections' requests overlap this one, no real time
+        await anyio.lowlevel.checkpoint()
+    await stream.send(answer())
+    return True
 
 
 def dyte(base: str, **options: object) -> AsyncDyte:
@@ -125,13 +129,12 @@ async def test_auto_picks_aiohttp_on_asyncio_and_httpcore_on_trio(anyio_backend:
     assert resolve_backend("httpcore") == "httpcore"
 
 
-async def test_auto_falls_back_to_httpcore_without_aiohttp(
-    anyio_backend: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(transport_module, "_aiohttp_installed", lambda: False)
-    assert resolve_backend("auto") == "httpcore"
-    expected = r"dyte-async\[aiohttp\]" if anyio_backend == "asyncio" else "needs asyncio"
-    with pytest.raises(ConfigurationError, match=expected):
+async def test_aiohttp_is_refused_outside_asyncio(anyio_backend: str) -> None:
+    # aiohttp is a hard dependency: only the event loop decides.
+    if anyio_backend == "asyncio":
+        assert resolve_backend("aiohttp") == "aiohttp"
+        return
+    with pytest.raises(ConfigurationError, match="needs asyncio"):
         resolve_backend("aiohttp")
 
 
@@ -298,10 +301,20 @@ async def test_watchdog_replaces_a_pool_with_a_leaked_connection(anyio_backend: 
         assert old_pool.connections == []  # the old pool was closed, leak and all
 
 
-async def test_watchdog_resends_after_a_stall_in_a_poisoned_pool(anyio_backend: str) -> None:
-    transport = GuardedHTTPCoreTransport(limits=limits(2), stall_timeout=0.2, check_interval=60)
+async def test_watchdog_repairs_a_leak_while_another_request_is_in_flight(
+    anyio_backend: str,
+) -> None:
+    transport = GuardedHTTPCoreTransport(limits=limits(2))
+    arrived = [anyio.Event(), anyio.Event()]
+
+    async def answer_both_together(stream: anyio.abc.SocketStream, body: bytes) -> bool:
+        arrived[len(seen) - 1].set()
+        await arrived[1].wait()
+        await stream.send(answer())
+        return True
+
     async with (
-        serve(slow(0.5)) as (base, seen),
+        serve(answer_both_together) as (base, seen),
         httpx.AsyncClient(transport=transport, timeout=10) as client,
     ):
         results: list[int] = []
@@ -312,49 +325,51 @@ async def test_watchdog_resends_after_a_stall_in_a_poisoned_pool(anyio_backend: 
         with anyio.fail_after(5):
             async with anyio.create_task_group() as group:
                 group.start_soon(get)
-                await anyio.sleep(0.1)  # the first request holds one connection ...
+                await arrived[0].wait()  # the first request holds one connection ...
                 leak_a_connection(transport, base)  # ... and a leak takes the other
-                group.start_soon(get)  # no free connection: stalls, then resent
+                group.start_soon(get)  # the leak is found, the pool replaced, then sent
         assert results == [200, 200]
         assert transport.rebuilds == 1
         assert len(seen) == 2
 
 
 async def test_no_rebuild_when_the_pool_is_merely_busy(anyio_backend: str) -> None:
-    transport = GuardedHTTPCoreTransport(limits=limits(3), stall_timeout=0.2, check_interval=0)
+    transport = GuardedHTTPCoreTransport(limits=limits(3))
     async with (
-        serve(slow(0.05)) as (base, seen),
+        serve(unhurried) as (base, seen),
         httpx.AsyncClient(transport=transport, timeout=10) as client,
         anyio.create_task_group() as group,
     ):
-        for _ in range(30):  # 10x the pool: they wait in it, legitimately
+        for _ in range(30):  # 10x the pool: they wait for a place, legitimately
             group.start_soon(client.get, base + "/")
     assert len(seen) == 30
     assert transport.rebuilds == 0
 
 
-async def test_linear_pool_replaces_connections_the_server_closed(anyio_backend: str) -> None:
+async def test_the_pool_replaces_connections_the_server_closed(anyio_backend: str) -> None:
     async def ok_then_close(stream: anyio.abc.SocketStream, body: bytes) -> bool:
         await stream.send(answer())
         return False
 
+    closed: list[anyio.Event] = [anyio.Event() for _ in range(5)]
+
+    def on_close() -> None:
+        next(event for event in closed if not event.is_set()).set()
+
     transport = GuardedHTTPCoreTransport(limits=limits(2))
     async with (
-        serve(ok_then_close) as (base, seen),
+        serve(ok_then_close, on_close) as (base, seen),
         httpx.AsyncClient(transport=transport) as client,
     ):
-        for _ in range(5):
+        for done in closed:
             assert (await client.get(base + "/")).status_code == 200
-            await anyio.sleep(0.01)  # the server's close arrives
+            with anyio.fail_after(5):
+                await done.wait()  # the server has closed that connection
     assert len(seen) == 5
     assert transport.rebuilds == 0
 
 
-# --- the read answer: what `httpx.Response(content=...)` makes, cheaper --------------------
-
-
-def test_the_installed_httpx_keeps_a_read_body_where_the_fast_read_puts_it() -> None:
-    assert transport_module._fast_read_works()
+# --- the read answer: what `httpx.Response(content=...)` makes --------------------
 
 
 @pytest.mark.parametrize("encoding", [None, "gzip"])
@@ -366,9 +381,7 @@ async def test_a_read_answer_is_what_httpx_would_have_made(encoding: str | None)
         raw.append((b"Content-Encoding", encoding.encode()))
         body = gzip.compress(BODY)
     extensions = {"http_version": b"HTTP/1.1", "reason_phrase": b"OK"}
-    fast = transport_module._read_response(
-        200, raw, body, request, dict(extensions), encoded=encoding is not None
-    )
+    fast = _read_response(200, raw, body, request, dict(extensions))
     slow = httpx.Response(200, headers=raw, content=body, request=request, extensions=extensions)
     assert fast.content == slow.content == BODY
     assert fast.json() == slow.json()

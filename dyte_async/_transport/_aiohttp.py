@@ -1,0 +1,149 @@
+"""`AiohttpTransport`: an httpx transport over one `aiohttp.ClientSession` (asyncio only)."""
+
+from __future__ import annotations
+
+import functools
+import ssl
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from dyte_async._transport._errors import aiohttp_errors, from_aiohttp
+from dyte_async._transport._tls import default_ssl_context
+
+if TYPE_CHECKING:
+    import aiohttp
+
+__all__ = ["AiohttpTransport"]
+
+
+class AiohttpTransport(httpx.AsyncBaseTransport):
+    """An httpx transport over one `aiohttp.ClientSession` (asyncio only).
+
+    The session (and its connector, of `limits.max_connections` connections, idle ones
+    kept `limits.keepalive_expiry` seconds) is made at the first request, inside the loop.
+    Each answer's body is read before the response is returned (the API's answers are
+    small JSON documents).
+
+    Per-request timeouts (`request.extensions["timeout"]`) map to aiohttp's: `pool` to
+    `connect` (the wait for a connection plus connecting), `connect` to `sock_connect`,
+    `read` to `sock_read`. aiohttp errors become the httpx error of the same meaning
+    (`_errors.from_aiohttp`): `ConnectError` / `ConnectTimeout` only when the request
+    cannot have been sent.
+
+    Args:
+        limits: connection limits (`max_connections` None means no limit).
+        ssl_context: TLS settings (default: httpx's, verified).
+    """
+
+    def __init__(self, *, limits: httpx.Limits, ssl_context: ssl.SSLContext | None = None) -> None:
+        self._limits = limits
+        self._ssl_context = ssl_context
+        self._session: aiohttp.ClientSession | None = None
+        self._closed = False
+        self._errors: tuple[type[BaseException], ...] = ()
+        self._url: Any = None
+
+    @property
+    def session(self) -> aiohttp.ClientSession | None:
+        """The aiohttp session, once the first request has made it."""
+        return self._session
+
+    def _open(self) -> aiohttp.ClientSession:
+        import aiohttp
+        import yarl
+
+        if self._closed:
+            raise RuntimeError("this transport is closed")
+        limits = self._limits
+        connector = aiohttp.TCPConnector(
+            limit=limits.max_connections or 0,
+            limit_per_host=0,
+            keepalive_timeout=(
+                limits.keepalive_expiry if limits.keepalive_expiry is not None else 15.0
+            ),
+            ssl=self._ssl_context or default_ssl_context(),
+        )
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            cookie_jar=aiohttp.DummyCookieJar(),  # httpx keeps the cookies, if any
+            auto_decompress=False,  # httpx decodes Content-Encoding
+            skip_auto_headers=("Content-Type",),  # send the headers httpx built, no more
+            timeout=aiohttp.ClientTimeout(total=None),
+            trust_env=False,
+        )
+        self._errors = aiohttp_errors()
+        # aiohttp parses every URL string into a yarl.URL: a client asks for the same few.
+        self._url = functools.lru_cache(maxsize=512)(yarl.URL)
+        return self._session
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send `request` on the session and return its answer, read.
+
+        Args:
+            request: the request (its body read or streamed).
+
+        Returns:
+            The answer, its body read and its stream closed.
+
+        Raises:
+            httpx.TransportError: the subclass of the same meaning as aiohttp's error.
+        """
+        session = self._session or self._open()
+        timeout = request.extensions.get("timeout")
+        try:
+            content: Any = request.content
+        except httpx.RequestNotRead:
+            content = request.stream
+        try:
+            response = await session.request(
+                request.method,
+                self._url(str(request.url)),
+                headers=request.headers.multi_items(),
+                data=content or None,
+                allow_redirects=False,
+                timeout=_client_timeout(timeout) if timeout else None,
+                server_hostname=request.extensions.get("sni_hostname"),
+            )
+            try:
+                body = await response.read()
+            finally:
+                response.release()
+        except self._errors as exc:
+            raise from_aiohttp(exc, request) from exc
+        extensions: dict[str, Any] = {"http_version": b"HTTP/1.1"}
+        if response.reason:
+            extensions["reason_phrase"] = response.reason.encode("ascii", "replace")
+        return _read_response(response.status, response.raw_headers, body, request, extensions)
+
+    async def aclose(self) -> None:
+        """Close the session (and its connections); the transport cannot be reused."""
+        self._closed = True
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
+
+
+def _read_response(
+    status: int,
+    raw_headers: Any,
+    body: bytes,
+    request: httpx.Request,
+    extensions: dict[str, Any],
+) -> httpx.Response:
+    """An `httpx.Response` whose body has been read (and decoded per `Content-Encoding`)."""
+    return httpx.Response(
+        status, headers=raw_headers, content=body, request=request, extensions=extensions
+    )
+
+
+def _client_timeout(timeout: dict[str, float | None]) -> Any:
+    """aiohttp's timeouts for httpx's per-request ones."""
+    import aiohttp
+
+    return aiohttp.ClientTimeout(
+        total=None,
+        connect=timeout.get("pool"),
+        sock_connect=timeout.get("connect"),
+        sock_read=timeout.get("read"),
+    )

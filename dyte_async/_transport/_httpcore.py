@@ -1,0 +1,243 @@
+"""`GuardedHTTPCoreTransport`: httpcore's connection pools, guarded against its cancellation bug.
+
+httpcore 1.0.x leaks a connection when a request is cancelled right after the pool assigned
+it a brand-new connection (httpcore issue 1093, HAZARDS.md 1): that connection stays
+"connecting", neither idle nor closed, forever, and enough of them exhaust a pool. Its pool
+is also slow when many requests share it: it re-scans every connection for every idle one
+at each request's start and end (O(n^2)), and it can hand one idle connection to several
+queued requests at once, which then retry (benchmarks: ~60-200 requests/s at 100 in
+flight).
+
+So, on public httpcore API only (`AsyncConnectionPool`, its `connections`), the transport
+holds one pool of ONE connection per allowed connection ("shards"), and a semaphore of as
+many places in front of them:
+
+- a request takes a place (its wait counts against the pool timeout), then a free shard,
+  most recently used first (its connection is likely still open); no request ever waits
+  in a pool's own queue, where the leak happens, and no pool ever serves two at once;
+- the watchdog: before a request uses a shard, a busy connection there (none of our
+  requests is using it) is a leak: the shard gets a new pool and the old one is closed,
+  leaked connection and all. Nothing else can use a shard between that check and the
+  request, so no request ever waits behind a leaked connection.
+"""
+
+from __future__ import annotations
+
+import math
+import ssl
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING
+
+import anyio
+import httpx
+
+from dyte_async._transport._errors import from_httpcore, httpcore_errors
+from dyte_async._transport._tls import default_ssl_context
+
+if TYPE_CHECKING:
+    import httpcore
+
+__all__ = ["GuardedHTTPCoreTransport"]
+
+
+class _Shard:
+    """One pool of one connection (`index`: its place in the transport's list)."""
+
+    __slots__ = ("index", "pool")
+
+    def __init__(self, pool: httpcore.AsyncConnectionPool, index: int) -> None:
+        self.pool = pool
+        self.index = index
+
+    def leaked(self) -> bool:
+        """Whether a connection is busy, though no request uses the shard (httpcore 1093)."""
+        return any(
+            not (connection.is_idle() or connection.is_closed())
+            for connection in self.pool.connections
+        )
+
+
+class _Body(httpx.AsyncByteStream):
+    """httpcore's response body as httpx's, errors mapped; `on_close` runs once, at close."""
+
+    __slots__ = ("_closed", "_on_close", "_request", "_stream")
+
+    def __init__(
+        self,
+        stream: AsyncIterable[bytes],
+        request: httpx.Request,
+        on_close: Callable[[], Awaitable[None]],
+    ) -> None:
+        self._stream = stream
+        self._request = request
+        self._on_close = on_close
+        self._closed = False
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._stream:
+                yield chunk
+        except httpcore_errors() as exc:
+            raise from_httpcore(exc, self._request) from exc
+
+    async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            close = getattr(self._stream, "aclose", None)
+            if close is not None:
+                await close()
+        finally:
+            await self._on_close()
+
+
+class GuardedHTTPCoreTransport(httpx.AsyncBaseTransport):
+    """An httpx transport over one-connection httpcore pools, a semaphore in front
+    (module docstring).
+
+    Args:
+        limits: `max_connections` is the number of shards (and of places); None means one
+            shared pool with no semaphore (httpcore's own behaviour). Keep-alive expiry
+            applies to every shard.
+        ssl_context: TLS settings (default: httpx's, verified).
+    """
+
+    def __init__(self, *, limits: httpx.Limits, ssl_context: ssl.SSLContext | None = None) -> None:
+        self._ssl_context = ssl_context or default_ssl_context()
+        self._keepalive_expiry = limits.keepalive_expiry
+        count = limits.max_connections
+        self._per_pool = 1 if count else None
+        self._gate = anyio.Semaphore(count) if count else None
+        self._shards = [self._new_shard(i) for i in range(count or 1)]
+        #: indices of the shards no request is using, the next one to use last.
+        self._free = list(reversed(range(len(self._shards))))
+        #: pools replaced by the watchdog since the transport was made.
+        self.rebuilds = 0
+
+    def _new_shard(self, index: int) -> _Shard:
+        import httpcore
+
+        pool = httpcore.AsyncConnectionPool(
+            ssl_context=self._ssl_context,
+            max_connections=self._per_pool,
+            max_keepalive_connections=self._per_pool,
+            keepalive_expiry=self._keepalive_expiry,
+        )
+        return _Shard(pool, index)
+
+    @property
+    def pool(self) -> httpcore.AsyncConnectionPool:
+        """The httpcore pool the next request will use (for inspection and tests)."""
+        return self._shards[self._free[-1] if self._free else 0].pool
+
+    @property
+    def pools(self) -> list[httpcore.AsyncConnectionPool]:
+        """The current httpcore pool of every shard."""
+        return [shard.pool for shard in self._shards]
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send `request` on a free shard, behind the semaphore.
+
+        Args:
+            request: the request.
+
+        Returns:
+            The answer, its body streamed from the shard's connection.
+
+        Raises:
+            httpx.TransportError: httpx's error for httpcore's (`PoolTimeout` when no
+                place was free in time).
+        """
+        await self._enter(request)
+        try:
+            shard = await self._take()
+        except BaseException:
+            self._release_place()
+            raise
+        try:
+            response = await self._send(shard, request)
+        except BaseException:
+            await self._leave(shard)
+            raise
+
+        async def done() -> None:
+            await self._leave(shard)
+
+        assert isinstance(response.stream, AsyncIterable)
+        return httpx.Response(
+            status_code=response.status,
+            headers=response.headers,
+            stream=_Body(response.stream, request, done),
+            extensions=response.extensions,
+        )
+
+    async def _enter(self, request: httpx.Request) -> None:
+        """Take a place in front of the pools, within the request's pool timeout."""
+        if self._gate is None:
+            return
+        timeout = request.extensions.get("timeout") or {}
+        pool = timeout.get("pool")
+        with anyio.move_on_after(math.inf if pool is None else pool) as scope:
+            await self._gate.acquire()
+        if scope.cancelled_caught:
+            raise httpx.PoolTimeout("no connection was free in time", request=request)
+
+    def _release_place(self) -> None:
+        if self._gate is not None:
+            self._gate.release()
+
+    async def _take(self) -> _Shard:
+        """The free shard used last, its pool replaced first if it leaked (the watchdog);
+        without a semaphore, the one shared pool."""
+        if self._gate is None:
+            return self._shards[0]
+        shard = self._shards[self._free.pop()]
+        if shard.leaked():
+            try:
+                shard = await self._replace(shard)
+            except BaseException:
+                self._free.append(shard.index)
+                raise
+        return shard
+
+    async def _leave(self, shard: _Shard) -> None:
+        """Give back the shard and the place."""
+        if self._gate is not None:
+            self._free.append(shard.index)
+            self._release_place()
+
+    async def _send(self, shard: _Shard, request: httpx.Request) -> httpcore.Response:
+        import httpcore
+
+        url = request.url
+        core_request = httpcore.Request(
+            method=request.method,
+            url=httpcore.URL(
+                scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path
+            ),
+            headers=request.headers.raw,
+            content=request.stream,
+            extensions=request.extensions,
+        )
+        try:
+            return await shard.pool.handle_async_request(core_request)
+        except httpcore_errors() as exc:
+            raise from_httpcore(exc, request) from exc
+
+    async def _replace(self, shard: _Shard) -> _Shard:
+        """Put a new pool in `shard`'s place for the caller; close the old one."""
+        self.rebuilds += 1
+        new = self._shards[shard.index] = self._new_shard(shard.index)
+        await _close(shard)
+        return new
+
+    async def aclose(self) -> None:
+        """Close every pool."""
+        for shard in self._shards:
+            await _close(shard)
+
+
+async def _close(shard: _Shard) -> None:
+    with anyio.CancelScope(shield=True):
+        await shard.pool.aclose()
