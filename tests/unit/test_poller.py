@@ -494,14 +494,18 @@ async def test_a_known_meeting_is_not_checked_again_by_later_waits(
 
 
 async def test_the_remembered_meetings_are_bounded(dyte: AsyncDyte, api: Api):
-    p = poller(dyte)
-    p.known_meetings = 2
+    poller(dyte).existence.limit = 2
     for m in ("m1", "m2", "m1", "m3", "m1", "m2"):
         with pytest.raises(WaitTimeoutError):
             await dyte.livestreams.wait_until_live(m, timeout=1)
     # m3 made room by forgetting m2, the least recently waited on, so m2 was checked again
     assert [m for _, m in api.check_log] == ["m1", "m2", "m3", "m2"]
-    assert list(p._known) == ["m1", "m2"]
+    # Remembered now: m1, then m2 (the most recent). m3 is checked and makes room by
+    # forgetting m1; m2 is still known; m1 is checked again.
+    for m in ("m3", "m2", "m1"):
+        with pytest.raises(WaitTimeoutError):
+            await dyte.livestreams.wait_until_live(m, timeout=1)
+    assert [m for _, m in api.check_log][4:] == ["m3", "m1"]
 
 
 @pytest.mark.parametrize(
@@ -577,9 +581,8 @@ async def test_cancelled_during_the_check_leaves_nothing_behind(dyte: AsyncDyte,
     assert scope.cancelled_caught
     p = poller(dyte)
     assert p.is_idle()
-    assert not p._checking
     assert task_count() == before
-    # Not answered: the next wait checks again.
+    # Not answered (no check is left in flight): the next wait checks again.
     api.checks.side_effect = api.handle_check
     assert (await dyte.livestreams.wait_until_live("m1")).is_live
     assert hung == [0]
@@ -619,7 +622,7 @@ async def test_jitter_only_shortens_the_interval(dyte: AsyncDyte, api: Api):
     p = poller(dyte)
     p.jitter = 0.1
     p.backoff = 1.0
-    p._rand = random.Random(7).random
+    p.rand = random.Random(7).random
     api.plan("m1", (0, "INVOKED"), (60, "LIVE"))
     await dyte.livestreams.wait_until_live("m1", poll_interval=2)
     times = api.times()
