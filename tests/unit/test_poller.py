@@ -37,11 +37,10 @@ from dyte_async import (
 )
 from dyte_async._poller import Poller
 from dyte_async.testing import FakeClock
+from tests.unit.conftest import START
 
 pytestmark = pytest.mark.anyio
 
-BASE = "https://api.dyte.io/v2"
-START = 1000.0
 STOPPED = "STOPPED"  # a timeline step: stopped (active read 404s, the livestream reads IDLE)
 
 Step = tuple[float, str | None] | tuple[float, str | None, str]
@@ -204,16 +203,6 @@ class Api:
             "end_offset": start + len(page),
         }
         return envelope(page, paging)
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(START)
-
-
-@pytest.fixture
-def router() -> respx.MockRouter:
-    return respx.MockRouter(base_url=BASE, assert_all_called=False)
 
 
 @pytest.fixture
@@ -896,31 +885,30 @@ async def test_a_cancelled_watch_can_resume(dyte: AsyncDyte, api: Api):
 # -- the webhook hook -------------------------------------------------------------------------
 
 
-class StepClock:
-    """A clock moved only by the test: sleepers wake when time passes their end."""
+class HeldClock(FakeClock):
+    """The library's `FakeClock`, except that a sleep lasts until the test moves time past
+    its end (`FakeClock.sleep` moves time itself, so a poll could never be caught asleep).
+    """
 
     def __init__(self) -> None:
-        self.t = START
-        self._changed = anyio.Event()
-
-    def now(self) -> float:
-        return self.t
+        super().__init__(START)
+        self._moved = anyio.Event()
 
     async def sleep(self, seconds: float) -> None:
-        end = self.t + max(0.0, seconds)
+        end = self.now() + max(0.0, seconds)
         await anyio.lowlevel.checkpoint()
-        while self.t < end:
-            await self._changed.wait()
+        while self.now() < end:
+            await self._moved.wait()
 
     def advance(self, seconds: float) -> None:
-        self.t += seconds
-        self._changed.set()
-        self._changed = anyio.Event()
+        super().advance(seconds)
+        self._moved.set()
+        self._moved = anyio.Event()
 
 
 async def test_wake_makes_a_sleeping_poll_happen_now(router: respx.MockRouter):
-    clock = StepClock()
-    api = Api(clock, router)  # type: ignore[arg-type]
+    clock = HeldClock()
+    api = Api(clock, router)
     api.plan("m1", (0, "INVOKED"))
     async with open_client(clock, router) as dyte:
         p = poller(dyte)
@@ -941,8 +929,8 @@ async def test_notify_with_a_webhook_event_ends_a_long_interval_at_once(
 ):
     from dyte_async.webhooks import GenericEvent, LivestreamStatusUpdate, WebhookMeeting
 
-    clock = StepClock()
-    api = Api(clock, router)  # type: ignore[arg-type]
+    clock = HeldClock()
+    api = Api(clock, router)
     api.plan("m1", (0, "INVOKED"))
     api.plan("m2", (0, "INVOKED"))
     async with open_client(clock, router) as dyte, anyio.create_task_group() as tg:

@@ -22,19 +22,10 @@ from dyte_async import (
     WaitTimeoutError,
 )
 from dyte_async.testing import FakeClock
-from tests.unit.test_poller import BASE, START, Api, error, open_client, poller
+from tests.unit.conftest import START
+from tests.unit.test_poller import Api, error, open_client, poller
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(START)
-
-
-@pytest.fixture
-def router() -> respx.MockRouter:
-    return respx.MockRouter(base_url=BASE, assert_all_called=False)
 
 
 @pytest.fixture
