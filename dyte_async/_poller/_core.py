@@ -81,7 +81,9 @@ class Poller:
         self.check_grace = EXISTS_CHECK_GRACE
         self.existence = Existence(pipeline)
         self.deadlines = Deadlines(self.clock)
-        self._driver = Driver(self)
+        #: `await next(waiter)`: drive or wait until the waiter has news (True) or its
+        #: deadline passed (False). The driver's own method: a blocked wait holds no extra frame.
+        self.next = Driver(self).next
         self._meetings: dict[str, Meeting] = {}
         self._by_livestream: dict[str, Meeting] = {}
         self._list = ListSource()
@@ -194,10 +196,6 @@ class Poller:
         )
         error.__cause__ = last_error
         return error
-
-    async def next(self, waiter: Waiter) -> bool:
-        """Drive or wait until the waiter has news (True) or its deadline passed (False)."""
-        return await self._driver.next(waiter)
 
     # -- registration -----------------------------------------------------------------------
 
