@@ -87,6 +87,10 @@ class Api:
         self.check_log: list[tuple[float, str]] = []
         self.check_fault: Fault | None = None
         self.on_check: Callable[[str], None] | None = None
+        #: the paging numbers list answers carry (a server may leave some out)
+        self.paging_keys = {"total_count", "start_offset", "end_offset"}
+        #: a list answers page 1 whatever `page_no` asks (a server ignoring it)
+        self.ignore_page_no = False
         self.checks = router.get(path__regex=r"^/meetings/[^/]+$").mock(
             side_effect=self.handle_check
         )
@@ -194,7 +198,7 @@ class Api:
         items += [x for x in (self.livestream(m) for m in self.plans) if x is not None]
         items = [x for x in items if x["status"] == query.get("status", x["status"])]
         per_page = int(query.get("per_page", "20"))
-        page_no = int(query.get("page_no", "1"))
+        page_no = 1 if self.ignore_page_no else int(query.get("page_no", "1"))
         start = (page_no - 1) * per_page
         page = items[start : start + per_page]
         paging = {
@@ -202,7 +206,7 @@ class Api:
             "start_offset": start + 1,
             "end_offset": start + len(page),
         }
-        return envelope(page, paging)
+        return envelope(page, {k: v for k, v in paging.items() if k in self.paging_keys})
 
 
 @pytest.fixture

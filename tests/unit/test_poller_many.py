@@ -496,3 +496,52 @@ async def test_transient_check_failures_in_list_mode_are_retried_in_later_rounds
     ok = [m for m in meetings if m != "m5"]
     answered = Counter(m for t, m in api.check_log if t - START >= 10)
     assert all(answered[m] == 1 for m in ok)  # once answered, never asked again
+
+
+# -- a list without the paging numbers ------------------------------------------------------
+
+
+async def test_without_a_total_count_pages_are_read_one_by_one_until_a_short_one(
+    dyte: AsyncDyte, api: Api, clock: FakeClock
+):
+    api.paging_keys = {"start_offset", "end_offset"}
+    api.extra = [{"id": f"o{i}", "status": "LIVE", "meeting_id": f"x{i}"} for i in range(250)]
+    for i in range(5):
+        api.plan(f"m{i}", (0, "LIVE"))
+    got = await collect(dyte.livestreams.wait_until_live_many([f"m{i}" for i in range(5)]))
+    assert len(got) == 5
+    assert [int(q["page_no"]) for q in live_requests(api)] == [1, 2, 3]  # 100, 100, 55
+    assert clock.now() == START
+
+
+async def test_without_a_total_count_a_full_last_page_ends_at_the_empty_one(
+    dyte: AsyncDyte, api: Api, clock: FakeClock
+):
+    api.paging_keys = set()
+    api.extra = [{"id": f"o{i}", "status": "LIVE", "meeting_id": f"x{i}"} for i in range(200)]
+    for i in range(4):
+        api.plan(f"m{i}", (0, "INVOKED"), (3, "LIVE"))
+    api.plan("m4", (0, "INVOKED"))
+    with pytest.raises(WaitTimeoutError) as info:
+        await collect(dyte.livestreams.wait_until_live_many([f"m{i}" for i in range(5)], timeout=1))
+    assert info.value.pending == ("m0", "m1", "m2", "m3", "m4")
+    # The first round: 200 of the org's LIVE livestreams, two full pages, then an empty one.
+    assert [int(q["page_no"]) for q in live_requests(api)] == [1, 2, 3]
+    assert api.count("/meetings/") == 0  # served by the list
+
+
+async def test_a_server_ignoring_page_no_cannot_make_a_round_loop(
+    dyte: AsyncDyte, api: Api, clock: FakeClock
+):
+    api.ignore_page_no = True
+    api.paging_keys = {"start_offset", "end_offset"}
+    api.extra = [{"id": f"o{i}", "status": "LIVE", "meeting_id": f"x{i}"} for i in range(150)]
+    for i in range(5):
+        api.plan(f"m{i}", (0, "LIVE"))
+    with pytest.raises(WaitTimeoutError) as info:
+        await collect(dyte.livestreams.wait_until_live_many([f"m{i}" for i in range(5)], timeout=3))
+    assert len(info.value.pending) == 5
+    pages = [int(q["page_no"]) for q in live_requests(api)]
+    assert pages[:2] == [1, 2]  # page 2 repeats page 1: the round ends there
+    assert pages.count(3) == 0
+    assert clock.now() - START == 3

@@ -1,0 +1,386 @@
+"""The poller's scheduler and messages: which source polls when, wakes, deadlines, errors.
+
+Behaviour only: the requests sent (their times on the clock) and what the waits return or
+raise. Same scripted API as `test_poller` (`Api`), on the shared `router` and `clock`.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+import respx
+
+from dyte_async import (
+    AsyncDyte,
+    InternalServerError,
+    LivestreamErroredError,
+    LivestreamStatus,
+    NotFoundError,
+    WaitTimeoutError,
+)
+from dyte_async.testing import FakeClock
+from tests.unit.conftest import START
+from tests.unit.test_poller import (
+    Api,
+    HeldClock,
+    _settle,
+    elapsed,
+    envelope,
+    error,
+    open_client,
+    poller,
+)
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def api(clock: FakeClock, router: respx.MockRouter) -> Api:
+    return Api(clock, router)
+
+
+@pytest.fixture
+async def dyte(clock: FakeClock, router: respx.MockRouter, api: Api) -> AsyncIterator[AsyncDyte]:
+    async with open_client(clock, router) as client:
+        yield client
+
+
+async def collect(iterator: Any) -> list[Any]:
+    return [item async for item in iterator]
+
+
+# -- what a timeout says ----------------------------------------------------------------------
+
+
+async def test_a_timeout_names_the_last_status(dyte: AsyncDyte, api: Api):
+    api.plan("m1", (0, "INVOKED"))
+    with pytest.raises(WaitTimeoutError) as info:
+        await dyte.livestreams.wait_until_live("m1", timeout=5)
+    assert str(info.value) == "meeting m1: livestream not LIVE after 5 s (last status INVOKED)"
+    assert info.value.__cause__ is None
+
+
+async def test_a_timeout_names_every_status_waited_for(dyte: AsyncDyte, api: Api):
+    with pytest.raises(WaitTimeoutError) as info:
+        await dyte.livestreams.wait_for_status("m2", ["OFFLINE", "IDLE"], timeout=2.5)
+    assert str(info.value) == (
+        "meeting m2: livestream not IDLE or OFFLINE after 2.5 s (no active livestream)"
+    )
+    assert info.value.last_status is None
+
+
+async def test_a_timeout_before_any_answer_names_the_failure(
+    dyte: AsyncDyte, api: Api, clock: FakeClock
+):
+    api.fault = lambda req, path: error(503, "maintenance")
+    with pytest.raises(WaitTimeoutError) as info:
+        await dyte.livestreams.wait_until_live("m3", timeout=4)
+    message = str(info.value)
+    assert message.startswith(
+        "meeting m3: livestream not LIVE after 4 s (no answer yet; last poll failed: 503: "
+    )
+    assert isinstance(info.value.__cause__, InternalServerError)
+    assert elapsed(clock) == 4
+
+
+async def test_a_timeout_in_list_mode_says_the_meeting_is_not_in_the_list(
+    dyte: AsyncDyte, api: Api
+):
+    meetings = [f"m{i}" for i in range(5)]
+    for m in meetings:
+        api.plan(m, (0, "INVOKED"))
+    single: list[WaitTimeoutError] = []
+
+    async def one() -> None:
+        with pytest.raises(WaitTimeoutError) as info:
+            await dyte.livestreams.wait_until_live("m4", timeout=5)
+        single.append(info.value)
+
+    async def many() -> None:
+        with pytest.raises(WaitTimeoutError):
+            await collect(dyte.livestreams.wait_until_live_many(meetings, timeout=10))
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(many)
+        await anyio.lowlevel.checkpoint()  # the iterator registers all five first
+        tg.start_soon(one)
+    (error_,) = single
+    assert str(error_).endswith("after 5 s (not in the organization's LIVE livestreams)")
+    assert api.count("/meetings/m4/") == 0  # served by the list
+
+
+async def test_many_timeout_lists_the_first_ten_pending_and_the_count(dyte: AsyncDyte, api: Api):
+    meetings = [f"m{i}" for i in range(12)]
+    for m in meetings:
+        api.plan(m, (0, "INVOKED"))
+    with pytest.raises(WaitTimeoutError) as info:
+        await collect(dyte.livestreams.wait_until_live_many(meetings, timeout=3))
+    assert str(info.value) == (
+        "12 meeting(s) not LIVE after 3 s: m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, ... (12 in all)"
+    )
+    assert info.value.pending == tuple(meetings)
+    assert info.value.__cause__ is None
+
+
+async def test_many_timeout_names_the_errored_and_missing_and_chains_them(
+    dyte: AsyncDyte, api: Api
+):
+    api.unknown.add("m0")
+    api.plan("m1", (0, "ERRORED"))
+    api.plan("m2", (0, "INVOKED"))
+    api.plan("m3", (0, "LIVE"))
+    with pytest.raises(WaitTimeoutError) as info:
+        await collect(dyte.livestreams.wait_until_live_many(["m0", "m1", "m2", "m3"], timeout=10))
+    assert str(info.value) == ("1 meeting(s) not LIVE after 10 s: m2; also 1 errored, 1 not found")
+    cause = info.value.__cause__
+    assert isinstance(cause, NotFoundError)
+    assert (
+        cause.message
+        == "meeting m0 does not exist (No meeting found); also 1 livestream(s) errored"
+    )
+    assert isinstance(cause.__cause__, LivestreamErroredError)
+
+
+async def test_many_timeout_after_failed_polls_chains_the_last_failure(dyte: AsyncDyte, api: Api):
+    api.fault = lambda req, path: error(503, "maintenance")
+    with pytest.raises(WaitTimeoutError) as info:
+        await collect(dyte.livestreams.wait_until_live_many(["a", "b"], timeout=6))
+    assert info.value.pending == ("a", "b")
+    assert isinstance(info.value.__cause__, InternalServerError)
+
+
+async def test_several_missing_meetings_make_one_not_found_error(dyte: AsyncDyte, api: Api):
+    api.unknown |= {"x", "y"}
+    api.plan("a", (0, "LIVE"))
+    with pytest.raises(NotFoundError) as info:
+        await collect(dyte.livestreams.wait_until_live_many(["x", "a", "y"]))
+    assert str(info.value) in (  # in the order the checks answered
+        "404: 2 meetings do not exist: x, y",
+        "404: 2 meetings do not exist: y, x",
+    )
+    assert info.value.method == ""
+    assert info.value.__cause__ is None
+
+
+async def test_one_missing_meeting_is_its_own_not_found_error(dyte: AsyncDyte, api: Api):
+    api.unknown.add("x")
+    api.plan("a", (0, "LIVE"))
+    with pytest.raises(NotFoundError) as info:
+        await collect(dyte.livestreams.wait_until_live_many(["x", "a"]))
+    assert str(info.value).startswith("404: meeting x does not exist (No meeting found) (GET ")
+    assert info.value.method == "GET"
+    assert info.value.url.endswith("/meetings/x")
+
+
+# -- the latest livestream of a stopped meeting -------------------------------------------
+
+
+def _history(*items: tuple[str, str | None]) -> dict[str, Any]:
+    return {
+        "livestreams": [
+            {"id": lid, "status": "IDLE", "meeting_id": "m1", "created_at": created}
+            for lid, created in items
+        ],
+        "sessions": [],
+    }
+
+
+@pytest.mark.parametrize(
+    ("history", "expected"),
+    [
+        (
+            _history(("a", "2024-01-01T00:00:00Z"), ("b", "2024-03-01T00:00:00Z"), ("c", None)),
+            "b",
+        ),
+        (_history(("a", None), ("b", "2024-03-01T00:00:00Z")), "b"),
+        (_history(("a", "2024-05-01T00:00:00Z"), ("b", "2024-03-01T00:00:00Z")), "a"),
+        (_history(("a", "2024-05-01T00:00:00Z")), "a"),
+    ],
+)
+async def test_the_newest_of_a_meetings_livestreams_is_the_stopped_one(
+    dyte: AsyncDyte, api: Api, history: dict[str, Any], expected: str
+):
+    api.fault = lambda req, path: envelope(history) if path == "/meetings/m1/livestream" else None
+    ls = await dyte.livestreams.wait_for_status("m1", "IDLE")
+    assert ls.id == expected
+    assert ls.meeting_id == "m1"
+
+
+@pytest.mark.parametrize("body", [{"livestream": None, "sessions": []}, {"livestreams": []}])
+async def test_a_meeting_that_never_streamed_has_no_stopped_livestream(
+    dyte: AsyncDyte, api: Api, body: dict[str, Any]
+):
+    api.fault = lambda req, path: envelope(body) if path == "/meetings/m1/livestream" else None
+    with pytest.raises(WaitTimeoutError) as info:
+        await dyte.livestreams.wait_for_status("m1", "IDLE", timeout=3)
+    assert info.value.last_status is None
+    assert "no active livestream" in str(info.value)
+    assert api.count("/meetings/m1/livestream") == 1  # read once per stop
+
+
+async def test_the_stopped_livestream_is_read_by_id_once_seen(dyte: AsyncDyte, api: Api):
+    api.plan("m1", (0, "LIVE"), (3, "STOPPED"))
+    api.fault = lambda req, path: error(404) if path == "/livestreams/ls-m1" else None
+    with pytest.raises(WaitTimeoutError) as info:
+        await dyte.livestreams.wait_for_status("m1", "IDLE", timeout=10)
+    assert info.value.last_status is None  # the read said 404: nothing to show
+    assert api.count("/livestreams/ls-m1") == 1
+    assert api.count("/meetings/m1/livestream") == 0
+
+
+# -- waking the polls ------------------------------------------------------------------------
+
+
+async def _two_sleeping_waits(
+    clock: HeldClock, router: respx.MockRouter, act: Any, *, seen: bool = False
+) -> Api:
+    """Waits on m1 and m2 (60 s intervals); `act(poller)` at t=1; the polls then sent."""
+    api = Api(clock, router)
+    api.plan("m1", (0, "INVOKED"))
+    if seen:
+        api.plan("m2", (0, None))
+    else:
+        api.plan("m2", (0, "INVOKED"))
+    async with open_client(clock, router) as dyte, anyio.create_task_group() as tg:
+        for m in ("m1", "m2"):
+            tg.start_soon(functools.partial(dyte.livestreams.wait_until_live, m, poll_interval=60))
+        await _settle()
+        clock.advance(1)
+        await _settle()
+        act(poller(dyte))
+        await _settle()
+        tg.cancel_scope.cancel()
+    return api
+
+
+async def test_wake_by_meeting_polls_that_meeting_only(router: respx.MockRouter):
+    api = await _two_sleeping_waits(HeldClock(), router, lambda p: p.wake(meeting_id="m1"))
+    assert api.times("/meetings/m1/") == [0, 1]
+    assert api.times("/meetings/m2/") == [0]
+
+
+async def test_wake_by_an_unknown_meeting_polls_nothing(router: respx.MockRouter):
+    api = await _two_sleeping_waits(HeldClock(), router, lambda p: p.wake(meeting_id="zz"))
+    assert api.times() == [0, 0]
+
+
+async def test_wake_without_arguments_polls_everything(router: respx.MockRouter):
+    api = await _two_sleeping_waits(HeldClock(), router, lambda p: p.wake())
+    assert api.times("/meetings/m1/") == [0, 1]
+    assert api.times("/meetings/m2/") == [0, 1]
+
+
+async def test_wake_by_a_known_livestream_polls_its_meeting(router: respx.MockRouter):
+    api = await _two_sleeping_waits(
+        HeldClock(), router, lambda p: p.wake(livestream_id="ls-m2"), seen=True
+    )
+    # m2 had nothing active: ls-m2 is unknown, so the meetings without a livestream poll
+    assert api.times("/meetings/m1/") == [0]
+    assert api.times("/meetings/m2/active-livestream") == [0, 1]
+
+
+async def test_wake_by_a_seen_livestream_polls_only_its_meeting(router: respx.MockRouter):
+    api = await _two_sleeping_waits(
+        HeldClock(), router, lambda p: p.wake(livestream_id="ls-m1"), seen=True
+    )
+    assert api.times("/meetings/m1/") == [0, 1]
+    assert api.times("/meetings/m2/active-livestream") == [0]
+
+
+async def test_a_wake_during_a_poll_polls_again_right_after(dyte: AsyncDyte, api: Api):
+    api.plan("m1", (0, "INVOKED"))
+    p = poller(dyte)
+    api.on_request = lambda path: p.wake(meeting_id="m1") if api.count() == 1 else None
+    with pytest.raises(WaitTimeoutError):
+        await dyte.livestreams.wait_until_live("m1", timeout=1.5)
+    assert api.times() == [0, 0]
+
+
+# -- the schedule ------------------------------------------------------------------------------
+
+
+async def test_backoff_stops_at_twice_the_interval_and_a_change_resets_it(
+    dyte: AsyncDyte, api: Api
+):
+    api.plan("m1", (0, "INVOKED"), (30, "OFFLINE"))
+    with pytest.raises(WaitTimeoutError):
+        await dyte.livestreams.wait_until_live("m1", timeout=42, poll_interval=1)
+    times = api.times()
+    gaps = [round(b - a, 6) for a, b in itertools.pairwise(times)]
+    assert gaps[:5] == [1.0, 1.25, 1.5625, 1.953125, 2.0]
+    changed = next(i for i, t in enumerate(times) if t >= 30)
+    assert gaps[changed] == 1.0  # the poll after the one that saw OFFLINE
+    assert gaps[changed + 1] == 1.25
+
+
+async def test_a_longer_interval_joining_does_not_slow_the_poll(dyte: AsyncDyte, api: Api):
+    api.plan("m1", (0, "INVOKED"))
+
+    async def slow_waiter() -> None:
+        await api.clock.sleep(3)
+        with pytest.raises(WaitTimeoutError):
+            await dyte.livestreams.wait_until_live("m1", poll_interval=30, timeout=5)
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(slow_waiter)
+        with pytest.raises(WaitTimeoutError):
+            await dyte.livestreams.wait_until_live("m1", poll_interval=1, timeout=6)
+    gaps = [round(b - a, 6) for a, b in zip(api.times(), api.times()[1:], strict=False)]
+    assert max(gaps) <= 2.0
+
+
+async def test_the_fast_waiter_leaving_keeps_the_polls_going(
+    dyte: AsyncDyte, api: Api, clock: FakeClock
+):
+    api.plan("m1", (0, "INVOKED"), (25, "LIVE"))
+
+    async def fast_waiter() -> None:
+        with pytest.raises(WaitTimeoutError):
+            await dyte.livestreams.wait_until_live("m1", poll_interval=0.5, timeout=2)
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(fast_waiter)
+        ls = await dyte.livestreams.wait_until_live("m1", poll_interval=5, timeout=60)
+    assert ls.is_live
+    assert elapsed(clock) <= 25 + 10
+
+
+async def test_an_errored_meeting_ends_the_wait_with_its_message(dyte: AsyncDyte, api: Api):
+    api.plan("m1", (0, "ERRORED"))
+    api.err_messages["ls-m1"] = "bad key"
+    with pytest.raises(LivestreamErroredError) as info:
+        await dyte.livestreams.wait_until_live("m1")
+    assert str(info.value) == "livestream ls-m1 of meeting m1 errored: bad key"
+    assert info.value.livestream.status is LivestreamStatus.ERRORED
+
+
+async def test_an_errored_meeting_without_a_message(dyte: AsyncDyte, api: Api):
+    api.plan("m1", (0, "ERRORED"))
+    with pytest.raises(LivestreamErroredError) as info:
+        await dyte.livestreams.wait_until_live("m1")
+    assert str(info.value) == "livestream ls-m1 of meeting m1 errored"
+    # the active session said nothing, so the livestream's sessions were read too
+    assert api.count("/livestreams/ls-m1/active-livestream-session") == 1
+    assert api.count("/livestreams/ls-m1") == 2
+
+
+async def test_a_transport_error_in_the_list_is_ridden_out(dyte: AsyncDyte, api: Api):
+    meetings = [f"m{i}" for i in range(5)]
+    for m in meetings:
+        api.plan(m, (0, "INVOKED"), (6, "LIVE"))
+
+    def flaky(req: httpx.Request, path: str) -> Any:
+        if path == "/livestreams" and api.clock.now() - START < 4:
+            return httpx.ReadTimeout("slow")
+        return None
+
+    api.fault = flaky
+    got = await collect(dyte.livestreams.wait_until_live_many(meetings, timeout=30))
+    assert len(got) == 5
+    assert poller(dyte).list_mode is False
