@@ -89,8 +89,8 @@ class Api:
         self.on_check: Callable[[str], None] | None = None
         #: the paging numbers list answers carry (a server may leave some out)
         self.paging_keys = {"total_count", "start_offset", "end_offset"}
-        #: a list answers page 1 whatever `page_no` asks (a server ignoring it)
-        self.ignore_page_no = False
+        #: a list answers this page for any later `page_no` (1: a server ignoring page_no)
+        self.last_page: int | None = None
         self.checks = router.get(path__regex=r"^/meetings/[^/]+$").mock(
             side_effect=self.handle_check
         )
@@ -198,7 +198,9 @@ class Api:
         items += [x for x in (self.livestream(m) for m in self.plans) if x is not None]
         items = [x for x in items if x["status"] == query.get("status", x["status"])]
         per_page = int(query.get("per_page", "20"))
-        page_no = 1 if self.ignore_page_no else int(query.get("page_no", "1"))
+        page_no = int(query.get("page_no", "1"))
+        if self.last_page is not None:
+            page_no = min(page_no, self.last_page)
         start = (page_no - 1) * per_page
         page = items[start : start + per_page]
         paging = {

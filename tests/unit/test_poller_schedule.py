@@ -384,3 +384,48 @@ async def test_a_transport_error_in_the_list_is_ridden_out(dyte: AsyncDyte, api:
     got = await collect(dyte.livestreams.wait_until_live_many(meetings, timeout=30))
     assert len(got) == 5
     assert poller(dyte).list_mode is False
+
+
+async def test_a_shorter_interval_joining_a_sleeping_poll_brings_it_forward(
+    router: respx.MockRouter,
+):
+    clock = HeldClock()
+    api = Api(clock, router)
+    api.plan("m1", (0, "INVOKED"))
+    async with open_client(clock, router) as dyte, anyio.create_task_group() as tg:
+        tg.start_soon(functools.partial(dyte.livestreams.wait_until_live, "m1", poll_interval=60))
+        await _settle()
+        clock.advance(1)
+        await _settle()
+        tg.start_soon(functools.partial(dyte.livestreams.wait_until_live, "m1", poll_interval=2))
+        await _settle()
+        for _ in range(9):  # to t=5.5, half a second at a time
+            clock.advance(0.5)
+            await _settle()
+        tg.cancel_scope.cancel()
+    # due 2 s after the last poll (0), then 2 x 1.25 later (unchanged: the interval grows)
+    assert api.times() == [0, 2, 4.5]
+
+
+async def test_failed_polls_are_logged(dyte: AsyncDyte, api: Api, caplog: pytest.LogCaptureFixture):
+    caplog.set_level("INFO", logger="dyte_async")
+    meetings = [f"m{i}" for i in range(5)]
+    for m in meetings:
+        api.plan(m, (0, "LIVE"))
+    api.fault = lambda req, path: error(400, "bad sort_order") if path == "/livestreams" else None
+    await collect(dyte.livestreams.wait_until_live_many(meetings))
+    assert any(
+        r.levelname == "WARNING"
+        and r.getMessage().startswith("listing livestreams failed (400: bad sort_order")
+        and r.getMessage().endswith("); waiting with per-meeting polls instead")
+        for r in caplog.records
+    )
+    caplog.clear()
+    api.plan("m9", (0, "LIVE"))
+    until = api.clock.now() + 10
+    api.fault = lambda req, path: error(503, "later") if api.clock.now() < until else None
+    await dyte.livestreams.wait_until_live("m9")
+    assert any(
+        r.getMessage().startswith("livestream poll failed, polling again later: 503: later")
+        for r in caplog.records
+    )
