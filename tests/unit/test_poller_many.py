@@ -522,9 +522,13 @@ async def test_without_a_total_count_a_full_last_page_ends_at_the_empty_one(
     for i in range(4):
         api.plan(f"m{i}", (0, "INVOKED"), (3, "LIVE"))
     api.plan("m4", (0, "INVOKED"))
+    api.unknown.add("nope")
     with pytest.raises(WaitTimeoutError) as info:
-        await collect(dyte.livestreams.wait_until_live_many([f"m{i}" for i in range(5)], timeout=1))
+        await collect(
+            dyte.livestreams.wait_until_live_many([*(f"m{i}" for i in range(5)), "nope"], timeout=1)
+        )
     assert info.value.pending == ("m0", "m1", "m2", "m3", "m4")
+    assert api.check_times("nope") == [0]  # the whole list was read: missing ones checked
     # The first round: 200 of the org's LIVE livestreams, two full pages, then an empty one.
     assert [int(q["page_no"]) for q in live_requests(api)] == [1, 2, 3]
     assert api.count("/meetings/") == 0  # served by the list

@@ -429,3 +429,114 @@ async def test_failed_polls_are_logged(dyte: AsyncDyte, api: Api, caplog: pytest
         r.getMessage().startswith("livestream poll failed, polling again later: 503: later")
         for r in caplog.records
     )
+
+
+# -- every read keeps the wait's deadline ------------------------------------------------------
+
+
+def _slow_503(paths: set[str], *, page: str | None = None) -> Any:
+    """A fault: 503 with `Retry-After: 30` on `paths` (of one list page when given)."""
+
+    def fault(req: httpx.Request, path: str) -> httpx.Response | None:
+        if path in paths and (page is None or req.url.params.get("page_no") == page):
+            return error(503, "busy", **{"Retry-After": "30"})
+        return None
+
+    return fault
+
+
+@pytest.mark.parametrize(
+    ("paths", "page", "paging"),
+    [
+        ({"/livestreams"}, "2", "total"),  # pages after the first
+        ({"/livestreams"}, "2", "offsets"),  # pages read one by one (no total_count)
+        ({"/meetings/m1/active-livestream"}, None, "total"),  # confirming an ERRORED one
+    ],
+    ids=["pages", "pages-one-by-one", "confirm"],
+)
+async def test_list_reads_keep_the_waits_deadline(
+    dyte: AsyncDyte, api: Api, clock: FakeClock, paths: set[str], page: str | None, paging: str
+):
+    if paging == "offsets":
+        api.paging_keys = {"start_offset", "end_offset"}
+    api.extra = [{"id": f"o{i}", "status": "LIVE", "meeting_id": f"x{i}"} for i in range(150)]
+    api.extra.append({"id": "old", "status": "ERRORED", "meeting_id": "m1"})
+    meetings = [f"m{i}" for i in range(5)]
+    for m in meetings:
+        api.plan(m, (0, "INVOKED"))
+    api.fault = _slow_503(paths, page=page)
+    with pytest.raises(WaitTimeoutError) as info:
+        await collect(dyte.livestreams.wait_until_live_many(meetings, timeout=5))
+    assert elapsed(clock) == 5  # no retry slept past the deadline
+    assert isinstance(info.value.__cause__, InternalServerError)
+
+
+async def test_reading_the_stopped_livestream_keeps_the_waits_deadline(
+    dyte: AsyncDyte, api: Api, clock: FakeClock
+):
+    api.fault = _slow_503({"/meetings/m1/livestream"})
+    with pytest.raises(WaitTimeoutError):
+        await dyte.livestreams.wait_for_status("m1", "IDLE", timeout=5)
+    assert elapsed(clock) == 5
+
+
+async def test_a_list_page_failing_for_the_whole_wait_names_the_failure(
+    dyte: AsyncDyte, api: Api, clock: FakeClock
+):
+    api.extra = [{"id": f"o{i}", "status": "LIVE", "meeting_id": f"x{i}"} for i in range(150)]
+    meetings = [f"m{i}" for i in range(5)]
+    for m in meetings:
+        api.plan(m, (0, "LIVE"))  # all on page 2, which fails
+    api.fault = lambda req, path: error(503) if req.url.params.get("page_no") == "2" else None
+    with pytest.raises(WaitTimeoutError) as info:
+        await collect(dyte.livestreams.wait_until_live_many(meetings, timeout=5))
+    assert info.value.pending == tuple(meetings)
+    assert isinstance(info.value.__cause__, InternalServerError)
+    rounds = {t for t, path, q in api.log if path == "/livestreams" and q["page_no"] == "1"}
+    assert len(rounds) >= 2  # a transient failure keeps the list
+
+
+async def test_the_errored_list_is_read_newest_first(dyte: AsyncDyte, api: Api):
+    meetings = [f"m{i}" for i in range(5)]
+    for m in meetings:
+        api.plan(m, (0, "LIVE"))
+    api.plan("m4", (0, "INVOKED"), (1, "LIVE"))
+    await collect(dyte.livestreams.wait_until_live_many(meetings))
+    errored = [q for _, path, q in api.log if path == "/livestreams" and q["status"] == "ERRORED"]
+    assert errored[0] == {
+        "status": "ERRORED",
+        "sort_order": "DSC",
+        "per_page": "100",
+        "page_no": "1",
+    }
+
+
+# -- which waits the list serves ---------------------------------------------------------------
+
+
+async def test_waits_for_live_or_errored_share_the_list(dyte: AsyncDyte, api: Api):
+    meetings = [f"m{i}" for i in range(5)]
+    for m in meetings:
+        api.plan(m, (0, "INVOKED"), (3, "LIVE"))
+    async with anyio.create_task_group() as tg:
+        for m in meetings:
+            tg.start_soon(dyte.livestreams.wait_for_status, m, ["LIVE", "ERRORED"])
+    assert api.count("/livestreams") > 0
+    assert api.count("/meetings/m4/") <= 1
+
+
+async def test_waits_for_running_statuses_never_read_stopped_livestreams(dyte: AsyncDyte, api: Api):
+    api.plan("m1", (0, None), (4, "INVOKED"))
+    ls = await dyte.livestreams.wait_for_status("m1", ["LIVE", "INVOKED", "ERRORED"])
+    assert ls.status is LivestreamStatus.INVOKED
+    assert api.count("/meetings/m1/livestream") == 0
+
+
+async def test_the_poller_is_busy_while_a_wait_runs(dyte: AsyncDyte, api: Api):
+    api.plan("m1", (0, "INVOKED"), (3, "LIVE"))
+    busy: list[bool] = []
+    api.on_request = lambda path: busy.append(not poller(dyte).is_idle())
+    await dyte.livestreams.wait_until_live("m1")
+    assert busy
+    assert all(busy)
+    assert poller(dyte).is_idle()
