@@ -323,7 +323,6 @@ async def test_a_longer_interval_joining_does_not_slow_the_poll(dyte: AsyncDyte,
     api.plan("m1", (0, "INVOKED"))
 
     async def slow_waiter() -> None:
-        await api.clock.sleep(3)
         with pytest.raises(WaitTimeoutError):
             await dyte.livestreams.wait_until_live("m1", poll_interval=30, timeout=5)
 
@@ -331,7 +330,8 @@ async def test_a_longer_interval_joining_does_not_slow_the_poll(dyte: AsyncDyte,
         tg.start_soon(slow_waiter)
         with pytest.raises(WaitTimeoutError):
             await dyte.livestreams.wait_until_live("m1", poll_interval=1, timeout=6)
-    gaps = [round(b - a, 6) for a, b in zip(api.times(), api.times()[1:], strict=False)]
+    gaps = [round(b - a, 6) for a, b in itertools.pairwise(api.times())]
+    assert gaps
     assert max(gaps) <= 2.0
 
 
@@ -434,11 +434,14 @@ async def test_failed_polls_are_logged(dyte: AsyncDyte, api: Api, caplog: pytest
 # -- every read keeps the wait's deadline ------------------------------------------------------
 
 
-def _slow_503(paths: set[str], *, page: str | None = None) -> Any:
+def _slow_503(paths: set[str], *, page: str | None = None, status: str = "LIVE") -> Any:
     """A fault: 503 with `Retry-After: 30` on `paths` (of one list page when given)."""
 
     def fault(req: httpx.Request, path: str) -> httpx.Response | None:
-        if path in paths and (page is None or req.url.params.get("page_no") == page):
+        params = req.url.params
+        if path in paths and (
+            page is None or (params.get("page_no") == page and params.get("status") == status)
+        ):
             return error(503, "busy", **{"Retry-After": "30"})
         return None
 
@@ -448,11 +451,12 @@ def _slow_503(paths: set[str], *, page: str | None = None) -> Any:
 @pytest.mark.parametrize(
     ("paths", "page", "paging"),
     [
+        ({"/livestreams"}, "1", "total"),  # the first page
         ({"/livestreams"}, "2", "total"),  # pages after the first
         ({"/livestreams"}, "2", "offsets"),  # pages read one by one (no total_count)
         ({"/meetings/m1/active-livestream"}, None, "total"),  # confirming an ERRORED one
     ],
-    ids=["pages", "pages-one-by-one", "confirm"],
+    ids=["first-page", "pages", "pages-one-by-one", "confirm"],
 )
 async def test_list_reads_keep_the_waits_deadline(
     dyte: AsyncDyte, api: Api, clock: FakeClock, paths: set[str], page: str | None, paging: str
@@ -540,3 +544,144 @@ async def test_the_poller_is_busy_while_a_wait_runs(dyte: AsyncDyte, api: Api):
     assert busy
     assert all(busy)
     assert poller(dyte).is_idle()
+
+
+async def test_the_errored_page_keeps_the_waits_deadline(
+    dyte: AsyncDyte, api: Api, clock: FakeClock
+):
+    meetings = [f"m{i}" for i in range(5)]
+    for m in meetings:
+        api.plan(m, (0, "INVOKED"))
+    api.fault = _slow_503({"/livestreams"}, page="1", status="ERRORED")
+    with pytest.raises(WaitTimeoutError) as info:
+        await collect(dyte.livestreams.wait_until_live_many(meetings, timeout=5))
+    assert elapsed(clock) == 5
+    assert isinstance(info.value.__cause__, InternalServerError)
+
+
+async def test_list_mode_checks_keep_the_waits_deadline(
+    dyte: AsyncDyte, api: Api, clock: FakeClock
+):
+    meetings = [f"m{i}" for i in range(5)]
+    for m in meetings:
+        api.plan(m, (0, "INVOKED"))
+    api.check_fault = lambda req, path: error(503, "busy", **{"Retry-After": "30"})
+    with pytest.raises(WaitTimeoutError):
+        await collect(dyte.livestreams.wait_until_live_many(meetings, timeout=5))
+    assert elapsed(clock) == 5
+    assert api.checked() >= 1
+
+
+@pytest.mark.parametrize("status", [400, 503])
+async def test_a_failing_errored_page(dyte: AsyncDyte, api: Api, status: int):
+    meetings = [f"m{i}" for i in range(5)]
+    for m in meetings:
+        api.plan(m, (0, "INVOKED"), (5, "LIVE"))
+
+    def fault(req: httpx.Request, path: str) -> httpx.Response | None:
+        if path == "/livestreams" and req.url.params.get("status") == "ERRORED":
+            return error(status, "no")
+        return None
+
+    api.fault = fault
+    got = await collect(dyte.livestreams.wait_until_live_many(meetings, timeout=30))
+    assert len(got) == 5
+    errored_reads = [
+        q for _, path, q in api.log if path == "/livestreams" and q["status"] == "ERRORED"
+    ]
+    if status == 400:  # refused for good: per-meeting polls from then on
+        assert len(errored_reads) == 1
+        assert api.count("/meetings/m0/active-livestream") >= 2
+    else:  # transient: the list goes on
+        assert len(errored_reads) >= 2
+        assert api.count("/meetings/m0/active-livestream") == 0
+
+
+async def test_two_old_errored_livestreams_are_each_confirmed_once(dyte: AsyncDyte, api: Api):
+    meetings = [f"m{i}" for i in range(5)]
+    for m in meetings:
+        api.plan(m, (0, "INVOKED"), (20, "LIVE"))
+    api.extra = [
+        {"id": "old-ls-m1", "status": "ERRORED", "meeting_id": "m1"},
+        {"id": "old-ls-m2", "status": "ERRORED", "meeting_id": "m2"},
+    ]
+    got = await collect(dyte.livestreams.wait_until_live_many(meetings))
+    assert len(got) == 5
+    assert api.count("/meetings/m1/active-livestream") == 1
+    assert api.count("/meetings/m2/active-livestream") == 1
+
+
+async def test_a_list_round_with_news_resets_the_interval(dyte: AsyncDyte, api: Api):
+    meetings = [f"m{i}" for i in range(6)]
+    for m in meetings:
+        api.plan(m, (0, "INVOKED"))
+    api.plan("m0", (0, "INVOKED"), (7, "LIVE"))
+    async with dyte.livestreams.wait_until_live_many(meetings, timeout=20) as waits:
+        first = await waits.__anext__()
+        assert first.meeting_id == "m0"
+        with pytest.raises(WaitTimeoutError):
+            await waits.__anext__()
+    rounds = [
+        t - START for t, path, q in api.log if path == "/livestreams" and q["status"] == "LIVE"
+    ]
+    assert rounds[:6] == [0, 2, 4.5, 7.625, 9.625, 12.125]  # 2 again after the news at 7.625
+
+
+async def test_a_meeting_dropping_out_of_the_live_list_is_seen_stopped(dyte: AsyncDyte, api: Api):
+    meetings = [f"m{i}" for i in range(5)]
+    for m in meetings:
+        api.plan(m, (0, "INVOKED"))
+    api.plan("m0", (0, "LIVE"), (3, "STOPPED"))
+    errors: dict[str, WaitTimeoutError] = {}
+
+    async def wait(m: str) -> None:
+        with pytest.raises(WaitTimeoutError) as info:
+            await dyte.livestreams.wait_for_status(m, "ERRORED", timeout=8)
+        errors[m] = info.value
+
+    async with anyio.create_task_group() as tg:
+        for m in meetings:
+            tg.start_soon(wait, m)
+    assert api.count("/livestreams") > 0  # served by the list
+    assert errors["m0"].last_status is None  # LIVE at first, then gone from the LIVE list
+    assert str(errors["m0"]).endswith("(no active livestream)")
+
+
+async def test_polls_of_a_stopped_livestream_back_off(dyte: AsyncDyte, api: Api):
+    api.plan("m1", (0, "STOPPED"))
+    with pytest.raises(WaitTimeoutError):
+        await dyte.livestreams.wait_for_status("m1", "OFFLINE", timeout=12)
+    times = api.times("/meetings/m1/active-livestream")
+    gaps = [round(b - a, 6) for a, b in itertools.pairwise(times)]
+    assert gaps[:3] == [2.0, 2.5, 3.125]
+    assert api.count("/meetings/m1/livestream") == 1  # the stopped livestream read once
+
+
+async def test_a_watch_reads_an_errored_message_once(dyte: AsyncDyte, api: Api):
+    api.plan("m1", (0, "ERRORED"), (9, "LIVE", "ls-new"))
+    api.err_messages["ls-m1"] = "boom"
+    seen = []
+    async for ls in dyte.livestreams.watch("m1"):
+        seen.append((ls.id, str(ls.status)))
+        if len(seen) == 2:
+            break
+    assert seen == [("ls-m1", "ERRORED"), ("ls-new", "LIVE")]
+    assert api.count("/livestreams/ls-m1/active-livestream-session") == 1
+
+
+async def test_without_a_total_count_a_short_first_page_is_the_whole_list(
+    dyte: AsyncDyte, api: Api, clock: FakeClock
+):
+    api.paging_keys = set()
+    meetings = [f"m{i}" for i in range(5)]
+    for m in meetings[:4]:
+        api.plan(m, (0, "LIVE"))
+    api.unknown.add("m4")
+    got = await collect(dyte.livestreams.wait_until_live_many(meetings, yield_errors=True))
+    assert len(got) == 5
+    assert [
+        int(q["page_no"])
+        for _, path, q in api.log
+        if path == "/livestreams" and q["status"] == "LIVE"
+    ] == [1]
+    assert api.check_times("m4") == [0]
