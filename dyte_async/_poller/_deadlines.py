@@ -50,11 +50,9 @@ class Deadlines:
         self._waker_times: list[tuple[float, int]] = []
 
     def add(self, waiter: Waiter) -> None:
-        """A waiter with a finite deadline registered (with its first meeting)."""
+        """A waiter with a finite deadline registered (with its first meeting; once per waiter)."""
         self._timed += 1
-        if not waiter.queued:
-            waiter.queued = True
-            heapq.heappush(self._heap, (waiter.deadline, next(self._seq), waiter))
+        heapq.heappush(self._heap, (waiter.deadline, next(self._seq), waiter))
         self.wake_by(waiter.deadline)
 
     def drop(self) -> None:
@@ -64,12 +62,7 @@ class Deadlines:
         if len(heap) <= 64 or len(heap) <= 2 * self._timed:
             return
         # The entries of finished waits outnumber the live ones: drop them.
-        kept = []
-        for entry in heap:
-            if entry[2].meetings:
-                kept.append(entry)
-            else:
-                entry[2].queued = False
+        kept = [entry for entry in heap if entry[2].meetings]
         heapq.heapify(kept)
         heap[:] = kept
 
@@ -78,11 +71,10 @@ class Deadlines:
         heap = self._heap
         while heap and heap[0][0] <= now:
             _, _, waiter = heapq.heappop(heap)
-            waiter.queued = False
             if waiter.meetings:
                 waiter.kick()
         while heap and not heap[0][2].meetings:  # finished waits
-            heapq.heappop(heap)[2].queued = False
+            heapq.heappop(heap)
         return heap[0][0] if heap else math.inf
 
     @contextlib.contextmanager

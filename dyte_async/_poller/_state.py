@@ -36,7 +36,6 @@ class Waiter:
         "inactive",
         "interval",
         "meetings",
-        "queued",
         "sleep_scope",
     )
 
@@ -49,8 +48,6 @@ class Waiter:
         #: meetings whose observation changed since the waiter last looked (may repeat, and
         #: may name a meeting it has left: readers check)
         self.dirty: list[Meeting] = []
-        #: in the poller's deadline heap
-        self.queued = False
         self.error: DyteError | None = None
         self.event = anyio.Event()
         self.sleep_scope: anyio.CancelScope | None = None
