@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import aclosing
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
+from dyte_async._convert import paging_from
+from dyte_async._response import Envelope
 from dyte_async.models import Page
 
-__all__ = ["AsyncPaginator", "FetchPage"]
+__all__ = ["AsyncPaginator", "FetchPage", "int_or_none", "page_from"]
 
 T = TypeVar("T")
 
@@ -87,3 +89,26 @@ def _repeats(page: Page[T], previous: Page[T]) -> bool:
     if page.start_offset is not None and previous.end_offset is not None:
         return page.start_offset <= previous.end_offset
     return page.items == previous.items
+
+
+def int_or_none(value: Any) -> int | None:
+    """`value` as an int when it is a whole number (not a bool), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+def page_from(envelope: Envelope, items: Iterable[T], page_no: int) -> Page[T]:
+    """A `Page` of `items` with the answer's paging numbers (wherever it put them)."""
+    paging = paging_from(envelope.body)
+    return Page(
+        items=tuple(items),
+        total_count=int_or_none(paging.get("total_count")),
+        start_offset=int_or_none(paging.get("start_offset")),
+        end_offset=int_or_none(paging.get("end_offset")),
+        page_no=page_no,
+    )

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-from dyte_async._convert import paging_from
-from dyte_async._pagination import AsyncPaginator
+from dyte_async._pagination import AsyncPaginator, int_or_none, page_from
 from dyte_async._pipeline import Pipeline
-from dyte_async._response import Envelope
 from dyte_async.errors import InvalidArgumentError
 from dyte_async.models import Page
 
@@ -32,17 +30,6 @@ def segment(value: object, name: str) -> str:
 def without_none(fields: Mapping[str, Any]) -> dict[str, Any]:
     """The fields that were given (None means "not given")."""
     return {k: v for k, v in fields.items() if v is not None}
-
-
-def int_or_none(value: Any) -> int | None:
-    """`value` as an int when it is a whole number (not a bool), else None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return None
 
 
 class Resource:
@@ -71,15 +58,3 @@ class Resource:
             return page_from(envelope, decode(envelope.data), page_no)
 
         return AsyncPaginator(fetch, per_page=per_page)
-
-
-def page_from(envelope: Envelope, items: Iterable[T], page_no: int) -> Page[T]:
-    """A `Page` of `items` with the answer's paging numbers (wherever it put them)."""
-    paging = paging_from(envelope.body)
-    return Page(
-        items=tuple(items),
-        total_count=int_or_none(paging.get("total_count")),
-        start_offset=int_or_none(paging.get("start_offset")),
-        end_offset=int_or_none(paging.get("end_offset")),
-        page_no=page_no,
-    )

@@ -37,11 +37,10 @@ from dyte_async import (
 )
 from dyte_async._poller import Poller
 from dyte_async.testing import FakeClock
+from tests.unit.conftest import START
 
 pytestmark = pytest.mark.anyio
 
-BASE = "https://api.dyte.io/v2"
-START = 1000.0
 STOPPED = "STOPPED"  # a timeline step: stopped (active read 404s, the livestream reads IDLE)
 
 Step = tuple[float, str | None] | tuple[float, str | None, str]
@@ -88,6 +87,10 @@ class Api:
         self.check_log: list[tuple[float, str]] = []
         self.check_fault: Fault | None = None
         self.on_check: Callable[[str], None] | None = None
+        #: the paging numbers list answers carry (a server may leave some out)
+        self.paging_keys = {"total_count", "start_offset", "end_offset"}
+        #: a list answers this page for any later `page_no` (1: a server ignoring page_no)
+        self.last_page: int | None = None
         self.checks = router.get(path__regex=r"^/meetings/[^/]+$").mock(
             side_effect=self.handle_check
         )
@@ -196,6 +199,8 @@ class Api:
         items = [x for x in items if x["status"] == query.get("status", x["status"])]
         per_page = int(query.get("per_page", "20"))
         page_no = int(query.get("page_no", "1"))
+        if self.last_page is not None:
+            page_no = min(page_no, self.last_page)
         start = (page_no - 1) * per_page
         page = items[start : start + per_page]
         paging = {
@@ -203,17 +208,7 @@ class Api:
             "start_offset": start + 1,
             "end_offset": start + len(page),
         }
-        return envelope(page, paging)
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(START)
-
-
-@pytest.fixture
-def router() -> respx.MockRouter:
-    return respx.MockRouter(base_url=BASE, assert_all_called=False)
+        return envelope(page, {k: v for k, v in paging.items() if k in self.paging_keys})
 
 
 @pytest.fixture
@@ -494,14 +489,18 @@ async def test_a_known_meeting_is_not_checked_again_by_later_waits(
 
 
 async def test_the_remembered_meetings_are_bounded(dyte: AsyncDyte, api: Api):
-    p = poller(dyte)
-    p.known_meetings = 2
+    poller(dyte).existence.limit = 2
     for m in ("m1", "m2", "m1", "m3", "m1", "m2"):
         with pytest.raises(WaitTimeoutError):
             await dyte.livestreams.wait_until_live(m, timeout=1)
     # m3 made room by forgetting m2, the least recently waited on, so m2 was checked again
     assert [m for _, m in api.check_log] == ["m1", "m2", "m3", "m2"]
-    assert list(p._known) == ["m1", "m2"]
+    # Remembered now: m1, then m2 (the most recent). m3 is checked and makes room by
+    # forgetting m1; m2 is still known; m1 is checked again.
+    for m in ("m3", "m2", "m1"):
+        with pytest.raises(WaitTimeoutError):
+            await dyte.livestreams.wait_until_live(m, timeout=1)
+    assert [m for _, m in api.check_log][4:] == ["m3", "m1"]
 
 
 @pytest.mark.parametrize(
@@ -577,9 +576,8 @@ async def test_cancelled_during_the_check_leaves_nothing_behind(dyte: AsyncDyte,
     assert scope.cancelled_caught
     p = poller(dyte)
     assert p.is_idle()
-    assert not p._checking
     assert task_count() == before
-    # Not answered: the next wait checks again.
+    # Not answered (no check is left in flight): the next wait checks again.
     api.checks.side_effect = api.handle_check
     assert (await dyte.livestreams.wait_until_live("m1")).is_live
     assert hung == [0]
@@ -619,7 +617,7 @@ async def test_jitter_only_shortens_the_interval(dyte: AsyncDyte, api: Api):
     p = poller(dyte)
     p.jitter = 0.1
     p.backoff = 1.0
-    p._rand = random.Random(7).random
+    p.rand = random.Random(7).random
     api.plan("m1", (0, "INVOKED"), (60, "LIVE"))
     await dyte.livestreams.wait_until_live("m1", poll_interval=2)
     times = api.times()
@@ -893,31 +891,30 @@ async def test_a_cancelled_watch_can_resume(dyte: AsyncDyte, api: Api):
 # -- the webhook hook -------------------------------------------------------------------------
 
 
-class StepClock:
-    """A clock moved only by the test: sleepers wake when time passes their end."""
+class HeldClock(FakeClock):
+    """The library's `FakeClock`, except that a sleep lasts until the test moves time past
+    its end (`FakeClock.sleep` moves time itself, so a poll could never be caught asleep).
+    """
 
     def __init__(self) -> None:
-        self.t = START
-        self._changed = anyio.Event()
-
-    def now(self) -> float:
-        return self.t
+        super().__init__(START)
+        self._moved = anyio.Event()
 
     async def sleep(self, seconds: float) -> None:
-        end = self.t + max(0.0, seconds)
+        end = self.now() + max(0.0, seconds)
         await anyio.lowlevel.checkpoint()
-        while self.t < end:
-            await self._changed.wait()
+        while self.now() < end:
+            await self._moved.wait()
 
     def advance(self, seconds: float) -> None:
-        self.t += seconds
-        self._changed.set()
-        self._changed = anyio.Event()
+        super().advance(seconds)
+        self._moved.set()
+        self._moved = anyio.Event()
 
 
 async def test_wake_makes_a_sleeping_poll_happen_now(router: respx.MockRouter):
-    clock = StepClock()
-    api = Api(clock, router)  # type: ignore[arg-type]
+    clock = HeldClock()
+    api = Api(clock, router)
     api.plan("m1", (0, "INVOKED"))
     async with open_client(clock, router) as dyte:
         p = poller(dyte)
@@ -938,8 +935,8 @@ async def test_notify_with_a_webhook_event_ends_a_long_interval_at_once(
 ):
     from dyte_async.webhooks import GenericEvent, LivestreamStatusUpdate, WebhookMeeting
 
-    clock = StepClock()
-    api = Api(clock, router)  # type: ignore[arg-type]
+    clock = HeldClock()
+    api = Api(clock, router)
     api.plan("m1", (0, "INVOKED"))
     api.plan("m2", (0, "INVOKED"))
     async with open_client(clock, router) as dyte, anyio.create_task_group() as tg:

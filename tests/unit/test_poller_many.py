@@ -22,19 +22,10 @@ from dyte_async import (
     WaitTimeoutError,
 )
 from dyte_async.testing import FakeClock
-from tests.unit.test_poller import BASE, START, Api, error, open_client, poller
+from tests.unit.conftest import START
+from tests.unit.test_poller import Api, error, open_client, poller
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(START)
-
-
-@pytest.fixture
-def router() -> respx.MockRouter:
-    return respx.MockRouter(base_url=BASE, assert_all_called=False)
 
 
 @pytest.fixture
@@ -505,3 +496,133 @@ async def test_transient_check_failures_in_list_mode_are_retried_in_later_rounds
     ok = [m for m in meetings if m != "m5"]
     answered = Counter(m for t, m in api.check_log if t - START >= 10)
     assert all(answered[m] == 1 for m in ok)  # once answered, never asked again
+
+
+# -- a list without the paging numbers ------------------------------------------------------
+
+
+async def test_without_a_total_count_pages_are_read_one_by_one_until_a_short_one(
+    dyte: AsyncDyte, api: Api, clock: FakeClock
+):
+    api.paging_keys = {"start_offset", "end_offset"}
+    api.extra = [{"id": f"o{i}", "status": "LIVE", "meeting_id": f"x{i}"} for i in range(250)]
+    for i in range(5):
+        api.plan(f"m{i}", (0, "LIVE"))
+    got = await collect(dyte.livestreams.wait_until_live_many([f"m{i}" for i in range(5)]))
+    assert len(got) == 5
+    assert [int(q["page_no"]) for q in live_requests(api)] == [1, 2, 3]  # 100, 100, 55
+    assert clock.now() == START
+
+
+async def test_without_a_total_count_a_full_last_page_ends_at_the_empty_one(
+    dyte: AsyncDyte, api: Api, clock: FakeClock
+):
+    api.paging_keys = set()
+    api.extra = [{"id": f"o{i}", "status": "LIVE", "meeting_id": f"x{i}"} for i in range(200)]
+    for i in range(4):
+        api.plan(f"m{i}", (0, "INVOKED"), (3, "LIVE"))
+    api.plan("m4", (0, "INVOKED"))
+    api.unknown.add("nope")
+    with pytest.raises(WaitTimeoutError) as info:
+        await collect(
+            dyte.livestreams.wait_until_live_many([*(f"m{i}" for i in range(5)), "nope"], timeout=1)
+        )
+    assert info.value.pending == ("m0", "m1", "m2", "m3", "m4")
+    assert api.check_times("nope") == [0]  # the whole list was read: missing ones checked
+    # The first round: 200 of the org's LIVE livestreams, two full pages, then an empty one.
+    assert [int(q["page_no"]) for q in live_requests(api)] == [1, 2, 3]
+    assert api.count("/meetings/") == 0  # served by the list
+
+
+async def test_a_server_ignoring_page_no_cannot_make_a_round_loop(
+    dyte: AsyncDyte, api: Api, clock: FakeClock
+):
+    api.last_page = 1
+    api.paging_keys = {"start_offset", "end_offset"}
+    api.extra = [{"id": f"o{i}", "status": "LIVE", "meeting_id": f"x{i}"} for i in range(150)]
+    for i in range(5):
+        api.plan(f"m{i}", (0, "LIVE"))
+    with pytest.raises(WaitTimeoutError) as info:
+        await collect(dyte.livestreams.wait_until_live_many([f"m{i}" for i in range(5)], timeout=3))
+    assert len(info.value.pending) == 5
+    pages = [int(q["page_no"]) for q in live_requests(api)]
+    assert pages[:2] == [1, 2]  # page 2 repeats page 1: the round ends there
+    assert pages.count(3) == 0
+    assert clock.now() - START == 3
+
+
+async def test_without_a_total_count_a_round_stops_at_the_page_that_completes_it(
+    dyte: AsyncDyte, api: Api, clock: FakeClock
+):
+    api.paging_keys = {"start_offset", "end_offset"}
+    api.extra = [{"id": f"o{i}", "status": "LIVE", "meeting_id": f"x{i}"} for i in range(195)]
+    for i in range(5):
+        api.plan(f"m{i}", (0, "LIVE"))
+    got = await collect(dyte.livestreams.wait_until_live_many([f"m{i}" for i in range(5)]))
+    assert len(got) == 5
+    assert [int(q["page_no"]) for q in live_requests(api)] == [1, 2]  # page 2 full, all found
+
+
+async def test_without_a_total_count_a_page_repeating_the_last_ends_the_round(
+    dyte: AsyncDyte, api: Api, clock: FakeClock
+):
+    api.last_page = 2  # pages 3, 4, ... repeat page 2
+    api.paging_keys = {"start_offset", "end_offset"}
+    api.extra = [{"id": f"o{i}", "status": "LIVE", "meeting_id": f"x{i}"} for i in range(350)]
+    for i in range(5):
+        api.plan(f"m{i}", (0, "LIVE"))
+    with pytest.raises(WaitTimeoutError):
+        await collect(dyte.livestreams.wait_until_live_many([f"m{i}" for i in range(5)], timeout=1))
+    assert [int(q["page_no"]) for q in live_requests(api)] == [1, 2, 3]
+
+
+async def test_without_a_total_count_a_whole_list_lets_unknown_meetings_be_checked(
+    dyte: AsyncDyte, api: Api, clock: FakeClock
+):
+    api.paging_keys = {"start_offset", "end_offset"}
+    api.extra = [{"id": f"o{i}", "status": "LIVE", "meeting_id": f"x{i}"} for i in range(150)]
+    for i in range(4):
+        api.plan(f"m{i}", (0, "LIVE"))
+    api.unknown.add("nope")
+    got = await collect(
+        dyte.livestreams.wait_until_live_many(
+            [*(f"m{i}" for i in range(4)), "nope"], yield_errors=True
+        )
+    )
+    assert isinstance(got[-1], NotFoundError)
+    assert api.check_times("nope") == [0]  # the first round read the whole list: checked
+
+
+async def test_an_old_errored_livestream_of_a_meeting_with_nothing_active_is_ignored(
+    dyte: AsyncDyte, api: Api
+):
+    meetings = [f"m{i}" for i in range(5)]
+    for m in meetings:
+        api.plan(m, (0, "INVOKED"), (10, "LIVE"))
+    api.plan("m1", (0, None), (10, "LIVE"))
+    api.extra = [{"id": "old-ls-m1", "status": "ERRORED", "meeting_id": "m1"}]
+    got = await collect(dyte.livestreams.wait_until_live_many(meetings))
+    assert len(got) == 5
+    assert api.count("/meetings/m1/active-livestream") == 1  # confirmed once: stale
+    assert api.count("/livestreams/") == 0
+
+
+@pytest.mark.parametrize(
+    ("status", "outcome"), [(503, "live"), (403, PermissionDeniedError)], ids=["503", "403"]
+)
+async def test_a_failed_errored_confirmation(dyte: AsyncDyte, api: Api, status: int, outcome: Any):
+    meetings = [f"m{i}" for i in range(5)]
+    for m in meetings:
+        api.plan(m, (0, "INVOKED"), (5, "LIVE"))
+    api.extra = [{"id": "old-ls-m1", "status": "ERRORED", "meeting_id": "m1"}]
+    api.fault = lambda req, path: (
+        error(status) if path == "/meetings/m1/active-livestream" and api.count(path) == 1 else None
+    )
+    if outcome == "live":  # transient: the next round confirms it again
+        got = await collect(dyte.livestreams.wait_until_live_many(meetings))
+        assert len(got) == 5
+        assert api.count("/meetings/m1/active-livestream") >= 2
+    else:
+        with pytest.raises(outcome):
+            await collect(dyte.livestreams.wait_until_live_many(meetings))
+        assert poller(dyte).is_idle()
