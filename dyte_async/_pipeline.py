@@ -478,7 +478,7 @@ class Pipeline:
                             ) from exc
                         raise
                 finally:
-                    limiter.release(slot, at=clock.now())
+                    limiter.release(slot)
             finally:
                 slots.release()
         if scope.cancelled_caught:
