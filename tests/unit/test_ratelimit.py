@@ -939,3 +939,65 @@ def test_no_window_ever_holds_more_than_the_limit(
         assert in_use <= requests
     starts = sorted(s for s, _ in spans)
     assert max_in_any_window(starts, per) <= requests
+
+
+# --- edges: exact deadlines, waits counted on every path, a pause over a given-up slot -----
+
+
+async def test_a_deadline_equal_to_the_start_is_met(clock: FakeClock) -> None:
+    limiter = SlidingWindowLimiter(RateLimit(1, per=10.0), clock)
+    held = await limiter.acquire_slot()
+    starts: list[float] = []
+
+    async def call() -> None:
+        slot = await limiter.acquire_slot(deadline=START + 10.0)  # queued: just fits
+        starts.append(slot.time)
+        limiter.release(slot)
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(call)
+        await anyio.wait_all_tasks_blocked()
+        assert limiter.queued == 1
+        limiter.release(held)  # free at START + 10: the deadline itself
+    assert starts == [START + 10.0]
+
+
+async def test_waits_are_counted_when_a_queued_caller_gives_up(clock: FakeClock) -> None:
+    limiter = SlidingWindowLimiter(RateLimit(1, per=10.0), clock)
+    limiter.pause_for(5.0)
+    assert await start(limiter) == 5.0
+    held = await limiter.acquire_slot()  # waits for the window after it: 10 s
+    assert limiter.waited_total == 15.0
+    async with anyio.create_task_group() as tg:
+        scope = anyio.CancelScope()
+
+        async def cancelled() -> None:
+            with scope:
+                await limiter.acquire_slot()
+
+        tg.start_soon(cancelled)
+        await anyio.wait_all_tasks_blocked()
+        scope.cancel()  # at once: it waited 0 s
+    assert limiter.waited_total == 15.0
+
+    async def failed(deadline: float) -> None:
+        with pytest.raises(LimiterTimeout):
+            await limiter.acquire_slot(deadline=deadline)
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(failed, clock.now() + 12.0)
+        await anyio.wait_all_tasks_blocked()
+        limiter.pause_for(20.0)  # the freed token now comes too late for it
+        limiter.release(held)  # fails it at once: again 0 s
+    assert limiter.waited_total == 15.0
+
+
+async def test_a_pause_moves_the_token_of_a_given_up_slot(clock: FakeClock) -> None:
+    limiter = SlidingWindowLimiter(RateLimit(1, per=10.0), clock)
+    limiter.release(await limiter.acquire_slot())
+    with anyio.CancelScope() as scope:
+        scope.cancel()
+        await limiter.acquire_slot()  # START + 10, given up: its token is free at START + 20
+    limiter.pause_for(15.0)  # moves that slot to START + 15, its token to START + 25
+    slot = await limiter.acquire_slot()
+    assert slot.time == START + 25.0

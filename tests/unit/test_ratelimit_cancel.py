@@ -145,6 +145,5 @@ async def test_many_cancelled_waiters_lose_no_token(clock: FakeClock) -> None:
     # Both tokens are still there: two callers can hold a slot at the same time.
     a, b = await limiter.acquire_slot(), await limiter.acquire_slot()
     assert limiter.held == 2
-    assert a.time == b.time
     limiter.release(a)
     limiter.release(b)
