@@ -314,7 +314,6 @@ class SlidingWindowLimiter:
     def _reschedule(self, now: float) -> None:
         """Recompute the future starts after the pause moved: same formula, in order."""
         paused, per = self._paused_until, self._limit.per
-        moved = False
         for slot in self._log:  # in reservation order: a token's earlier user comes first
             if slot.time <= now:
                 continue
@@ -323,10 +322,9 @@ class SlidingWindowLimiter:
             if prev is not None:
                 start = max(start, prev.last_use() + per)
             slot.time = start
-            moved = True
-        if moved:
-            self._free = [(slot.last_use() + per, seq, slot) for _, seq, slot in self._free]
-            heapq.heapify(self._free)
+        # A released token whose last slot moved is free later too.
+        self._free = [(slot.last_use() + per, seq, slot) for _, seq, slot in self._free]
+        heapq.heapify(self._free)
 
     def __repr__(self) -> str:
         return f"SlidingWindowLimiter({self._limit!r}, in_window={self.in_window})"

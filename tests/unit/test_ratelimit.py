@@ -11,6 +11,7 @@ import heapq
 import itertools
 import math
 import random
+import re
 from collections.abc import Sequence
 
 import anyio
@@ -153,11 +154,19 @@ def test_rate_limit_is_frozen() -> None:
 
 
 @pytest.mark.parametrize(
-    ("requests", "per"),
-    [(0, 1.0), (-1, 1.0), (1.5, 1.0), (True, 1.0), (10, 0.0), (10, -1.0), (10, math.inf)],
+    ("requests", "per", "message"),
+    [
+        (0, 1.0, "requests must be an integer > 0, not 0"),
+        (-1, 1.0, "requests must be"),
+        (1.5, 1.0, "requests must be"),
+        (True, 1.0, "requests must be"),
+        (10, 0.0, "per must be a finite number of seconds > 0, not 0.0"),
+        (10, -1.0, "per must be"),
+        (10, math.inf, "per must be"),
+    ],
 )
-def test_rate_limit_rejects_bad_values(requests: int, per: float) -> None:
-    with pytest.raises(ConfigurationError):
+def test_rate_limit_rejects_bad_values(requests: int, per: float, message: str) -> None:
+    with pytest.raises(ConfigurationError, match=re.escape(message)):
         RateLimit(requests, per)
 
 
@@ -517,6 +526,7 @@ async def test_pause_pushing_a_queued_caller_past_its_deadline_fails_it_on_wakin
         await clock.run(errors, 1)
     assert clock.now() == START + 10.0  # woke at its old slot, then gave up at once
     assert errors[0].wait == 30.0
+    assert errors[0].deadline == START + 15.0
     assert limiter.held == 0
     assert limiter.waited_total == 10.0
 
@@ -728,6 +738,7 @@ async def test_a_caller_that_cannot_be_served_by_its_deadline_fails_at_once(
     with pytest.raises(LimiterTimeout) as info:
         await limiter.acquire_slot(deadline=START + 9.0)
     assert info.value.wait == 10.0
+    assert info.value.deadline == START + 9.0
     assert limiter.queued == 0
     assert clock.slept == []
 
@@ -757,6 +768,7 @@ async def test_a_queued_caller_is_failed_when_the_release_comes_too_late() -> No
         await clock.run(outcomes, 2)
     assert isinstance(outcomes[0], LimiterTimeout)
     assert outcomes[0].wait == pytest.approx(10.0)
+    assert outcomes[0].deadline == START + 12.0
     assert outcomes[1] == START + 15.0  # the slot went to the next caller
     assert limiter.waited_total == pytest.approx(5.0 + 15.0)
 
