@@ -406,7 +406,7 @@ class Pipeline:
                 return _OutOfTime("waiting for the rate limiter", in_flight=False)
             return await self._transmit(request, call, attempt, remaining, trace)
         finally:
-            limiter.release(slot, at=self.clock.now())
+            limiter.release(slot)
 
     async def _transmit(
         self, request: httpx.Request, call: _Call, attempt: int, remaining: float, trace: _Trace
