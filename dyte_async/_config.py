@@ -21,7 +21,7 @@ import httpx
 
 from dyte_async._clock import SYSTEM_CLOCK, Clock
 from dyte_async._net import is_loopback, parse_http_url
-from dyte_async._ratelimit import RateLimit
+from dyte_async._ratelimit import DYTE_DEFAULT, REALTIMEKIT_DEFAULT, RateLimit
 from dyte_async._retry import RetryPolicy
 from dyte_async._transport import HTTP_BACKENDS, HttpBackend
 from dyte_async.errors import ConfigurationError
@@ -46,8 +46,8 @@ REALTIMEKIT_BASE_URL: Final = (
 DEFAULT_TIMEOUT: Final = 60.0
 DEFAULT_CONNECT_TIMEOUT: Final = 5.0
 DEFAULT_MAX_CONCURRENCY: Final = 100
-DYTE_RATE_LIMIT: Final = RateLimit(2000, 60.0)
-REALTIMEKIT_RATE_LIMIT: Final = RateLimit(250, 10.0)
+DYTE_RATE_LIMIT: Final = DYTE_DEFAULT
+REALTIMEKIT_RATE_LIMIT: Final = REALTIMEKIT_DEFAULT
 
 
 class Default:
