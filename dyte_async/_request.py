@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
+from datetime import datetime, timezone
 from typing import Any
 
 import httpx
@@ -113,7 +114,12 @@ class RequestBuilder:
 def _query(
     params: Mapping[str, Any] | None,
 ) -> list[tuple[str, str | int | float | bool | None]] | None:
-    """Query parameters as the API reads them: booleans lower case, dates ISO 8601."""
+    """Query parameters as the API reads them: booleans lower case, dates ISO 8601.
+
+    A naive `datetime` (no `tzinfo`, or one that gives no offset) is taken as UTC, never
+    as local time, and sent with its offset (``2024-05-01T12:00:00+00:00``), as an aware
+    one is (the spec wants an offset); an aware one is sent in its own offset.
+    """
     if not params:
         return None
     out: list[tuple[str, str | int | float | bool | None]] = []
@@ -122,8 +128,17 @@ def _query(
             continue
         if isinstance(value, bool):
             out.append((key, "true" if value else "false"))
+        elif isinstance(value, datetime):
+            out.append((key, _with_offset(value).isoformat()))
         elif hasattr(value, "isoformat"):
             out.append((key, value.isoformat()))
         else:
             out.append((key, str(value)))
     return out or None
+
+
+def _with_offset(value: datetime) -> datetime:
+    """`value` itself when aware, else the same wall time in UTC."""
+    if value.utcoffset() is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value

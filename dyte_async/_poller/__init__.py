@@ -66,9 +66,26 @@ Timing
 
     Every poll is one `Pipeline.send` with the wait's deadline (capped by the client's
     timeout), so retries, the rate limiter and the deadline apply. A poll that still fails
-    with a transient error (5xx, 408, 429, network, timeout, a garbled body) does not end
-    the wait; the next one is tried an interval later. Other errors (401, 403, 400, ...)
-    end the waits with that error.
+    with a transient error (5xx, 408, 425, 429, network, timeout) does not end the wait;
+    the next one is tried an interval later, until the wait's deadline. Other errors (401,
+    403, 400, ...) end the waits with that error. A failed poll never counts as a change:
+    the interval keeps backing off.
+
+Answers that cannot be read
+    An answer that cannot be decoded (`ResponseDecodeError`: not JSON, not the shape we
+    know, too large) may be a proxy's hiccup, so it is first treated like a transient
+    error. But a meeting whose answers have all been unreadable for longer than the
+    client's `timeout` (`AsyncDyte(timeout=...)`, default 60 s) ends every wait on it,
+    `watch()` included, with the last such error, instead of polling until the wait's
+    deadline (or forever, for `watch`). The run is kept on the `Meeting` record, on the
+    client's clock: `failing_since` is set by the first unreadable answer about the meeting
+    (its own poll, its existence check, or a list read that should have shown it) and
+    cleared by the next answer about it that is read (a published observation, a 404 of
+    its active livestream, or a list round that read everything about it); network errors
+    in between neither clear nor extend it. In list mode a garbled list page counts for
+    the meetings that page should have shown (all of them for page 1); a garbled ERRORED
+    page counts for none (it only confirms errors). A wait whose deadline comes first
+    still raises `WaitTimeoutError`, chaining the decode error.
 
     Deadlines are read on the client's clock and kept in one heap per poller, not in a
     timer per wait: a driver never sleeps past the earliest deadline of any wait, and on

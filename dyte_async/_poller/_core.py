@@ -11,7 +11,7 @@ from dyte_async._poller._deadlines import Deadlines
 from dyte_async._poller._driver import Driver, interrupt
 from dyte_async._poller._existence import Existence
 from dyte_async._poller._listing import ListSource
-from dyte_async._poller._reads import is_transient, same
+from dyte_async._poller._reads import is_transient, is_unreadable, same
 from dyte_async._poller._settings import (
     ACTIVE_STATUSES,
     DEFAULT_POLL_INTERVAL,
@@ -338,6 +338,7 @@ class Poller:
         self, meeting: Meeting, livestream: Livestream | None, err_message: str | None
     ) -> bool:
         """Record an observation; wake the meeting's waiters when it changed."""
+        meeting.readable()
         if livestream is not None and not meeting.exists:
             self.existence.known(meeting)  # a meeting with a livestream exists
         old = meeting.livestream
@@ -357,10 +358,28 @@ class Poller:
     def failed(
         self, source: Source, meetings: Iterable[Meeting], exc: DyteError, *, listing: bool
     ) -> None:
-        """A poll failed: transient errors wait for the next poll, others end the waits."""
+        """A poll failed: transient errors wait for the next poll, others end the waits.
+
+        An answer that cannot be read (`ResponseDecodeError`) is tolerated like a transient
+        error until the meetings concerned have seen nothing but such failures for longer
+        than the client's `timeout` (counted per meeting on the client's clock, from the
+        first unreadable answer since the last readable one); then it ends their waits.
+
+        Args:
+            source: the source whose round failed.
+            meetings: the meetings the failed read was about (for a list read: those it
+                should have shown).
+            exc: the failure.
+            listing: the failed read was a list read (a refusal falls back to per-meeting
+                polls instead of ending the waits).
+        """
         if is_transient(exc):
             source.last_error = exc
             logger.info("livestream poll failed, polling again later: %s", exc)
+            return
+        if is_unreadable(exc):
+            source.last_error = exc
+            self._unreadable(meetings, exc)
             return
         if listing:
             logger.warning(
@@ -371,3 +390,20 @@ class Poller:
             return
         for meeting in meetings:
             meeting.fail_all(exc)
+
+    def _unreadable(self, meetings: Iterable[Meeting], exc: DyteError) -> None:
+        """Note an unreadable answer; end the waits of meetings unreadable for too long."""
+        now = self.clock.now()
+        limit = self.pipeline.timeout
+        for meeting in list(meetings):
+            lasted = meeting.unreadable(now)
+            if lasted >= limit:
+                logger.warning(
+                    "meeting %s: no readable answer for %g s, giving up: %s",
+                    meeting.id,
+                    lasted,
+                    exc,
+                )
+                meeting.fail_all(exc)
+            else:
+                logger.info("livestream poll answer unreadable, polling again later: %s", exc)

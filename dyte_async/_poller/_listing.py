@@ -81,11 +81,13 @@ class ListSource(Schedule):
             return False
         found: dict[str, Livestream] = {}
         self.last_error = None
+        started = host.clock.now()
         try:
             complete = await self._walk(host, wanted, found, deadline)
         except DyteError as exc:
-            host.failed(self, (), exc, listing=True)
+            host.failed(self, self._of(wanted), exc, listing=True)
             return False
+        read = wanted if complete else set(found)
         changed = self._publish(host, found)
         missing = {m for m in wanted if m not in found and m in self.meetings}
         if complete:
@@ -94,8 +96,15 @@ class ListSource(Schedule):
             changed |= await self._errored(host, missing, deadline)
         if complete and missing:
             changed |= await self._check(host, missing, deadline)
+        for meeting in self._of(read):
+            if meeting.unreadable_at < started:  # nothing about it failed to read this round
+                meeting.readable()
         host.rebalance()
         return changed
+
+    def _of(self, meeting_ids: Iterable[str]) -> list[Meeting]:
+        """The records of those of `meeting_ids` still in the list."""
+        return [m for m in map(self.meetings.get, meeting_ids) if m is not None]
 
     def _publish(self, host: PollHost, found: dict[str, Livestream]) -> bool:
         """Publish the LIVE livestreams found; True when one was news."""
@@ -168,7 +177,7 @@ class ListSource(Schedule):
             pages = max(pages, math.ceil(max(totals, default=0) / size))
             self.pages = pages
         if errors and len(found) < len(wanted):
-            host.failed(self, (), errors[0], listing=True)
+            host.failed(self, self._of(wanted - set(found)), errors[0], listing=True)
             return False
         return read >= pages
 

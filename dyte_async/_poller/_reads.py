@@ -30,6 +30,7 @@ __all__ = [
     "err_message",
     "for_meeting",
     "is_transient",
+    "is_unreadable",
     "q",
     "read_active",
     "read_latest",
@@ -41,12 +42,25 @@ _TRANSIENT_STATUSES: Final = frozenset({408, 425, 429})
 
 
 def is_transient(exc: DyteError) -> bool:
-    """True for failures a later poll may not see: network, timeouts, 5xx, 408, 429, bodies."""
-    if isinstance(exc, (APIConnectionError, ResponseDecodeError)):
+    """True for failures a later poll may not see: network, timeouts, 5xx, 408, 425, 429.
+
+    These never end a wait before its deadline (an outage may end any time).
+    """
+    if isinstance(exc, APIConnectionError):
         return True
     if isinstance(exc, APIStatusError):
         return exc.status_code >= 500 or exc.status_code in _TRANSIENT_STATUSES
     return False
+
+
+def is_unreadable(exc: DyteError) -> bool:
+    """True for answers we cannot read (`ResponseDecodeError`): tolerated for a while only.
+
+    A garbled answer may be a proxy's hiccup, so a wait goes on polling; but an answer that
+    stays unreadable for longer than the client's `timeout` ends the waits on the meeting
+    (see `Poller.failed`).
+    """
+    return isinstance(exc, ResponseDecodeError)
 
 
 def q(value: str) -> str:

@@ -49,8 +49,10 @@ class SingleSource(Schedule):
                 if exists is not True:
                     # False: it does not exist (its waiters were told); None: it is being
                     # checked by another poll right now (the next poll knows).
+                    meeting.readable()
                     return exists is False
                 if meeting.n_inactive > 0 and self.inactive_known:
+                    meeting.readable()
                     return False
                 livestream = await self._inactive(host, deadline)
             message = await self._err_message(host, livestream, deadline)

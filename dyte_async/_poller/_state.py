@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import anyio
@@ -84,6 +85,7 @@ class Meeting:
         "eligible",
         "err_message",
         "exists",
+        "failing_since",
         "id",
         "livestream",
         "missing",
@@ -93,6 +95,7 @@ class Meeting:
         "since",
         "single",
         "source",
+        "unreadable_at",
         "waiters",
     )
 
@@ -112,6 +115,11 @@ class Meeting:
         self.observed = False
         self.livestream: Livestream | None = None
         self.err_message: str | None = None
+        #: when (client's clock) its polls began to fail with answers that cannot be read,
+        #: without a readable answer since (None: the last answer was read)
+        self.failing_since: float | None = None
+        #: when the last unreadable answer about it came (-inf: none yet)
+        self.unreadable_at = -math.inf
         #: where its observations come from now (None once it has no waiter)
         self.source: Source | None = None
         #: its own poll loop, made the first time it needs one
@@ -121,6 +129,17 @@ class Meeting:
         """Wake every waiter of the meeting with news of it."""
         for waiter in list(self.waiters):  # a copy: a dropped iterator may leave meanwhile
             waiter.notify(self)
+
+    def readable(self) -> None:
+        """An answer about the meeting was read: its run of unreadable answers ends."""
+        self.failing_since = None
+
+    def unreadable(self, now: float) -> float:
+        """An answer about the meeting could not be read at `now`: for how long none could."""
+        self.unreadable_at = now
+        if self.failing_since is None:
+            self.failing_since = now
+        return now - self.failing_since
 
     def fail_all(self, error: DyteError) -> None:
         """End every wait on the meeting with `error`."""

@@ -172,7 +172,9 @@ class Livestreams(Resource):
         Args:
             status: only livestreams in this status.
             exclude_meetings: leave out livestreams of meetings.
-            start_time, end_time: a time range (datetimes are sent as ISO 8601).
+            start_time, end_time: a time range. Datetimes are sent as ISO 8601 with their
+                offset; a naive datetime is taken as UTC (not local time) and sent with
+                ``+00:00``.
             sort_order: "ASC" or "DESC" (sent as the spec's "DSC").
             per_page: page size.
         """
@@ -474,7 +476,8 @@ class Livestreams(Resource):
 
         Args:
             start_time, end_time: Dyte takes ISO 8601 (pass datetimes); RealtimeKit takes
-                Unix seconds (pass ints).
+                Unix seconds (pass ints). Datetimes are sent with their offset; a naive
+                datetime is taken as UTC (not local time) and sent with ``+00:00``.
         """
         envelope = await self._pipeline.send(
             "GET",
@@ -496,7 +499,12 @@ class Livestreams(Resource):
         end_time: TimeArg = None,
         timeout: float | None = None,
     ) -> tuple[LivestreamDayAnalytics, ...]:
-        """Totals per day (`GET /analytics/livestreams/daywise`)."""
+        """Totals per day (`GET /analytics/livestreams/daywise`).
+
+        Args:
+            start_time, end_time: as for `analytics_overall`: ISO 8601 datetimes (a naive
+                one is taken as UTC and sent with ``+00:00``) or Unix seconds.
+        """
         envelope = await self._pipeline.send(
             "GET",
             "/analytics/livestreams/daywise",

@@ -51,7 +51,15 @@ class Meetings(Resource):
         per_page: int | None = None,
         timeout: float | None = None,
     ) -> AsyncPaginator[Meeting]:
-        """All meetings (`GET /meetings`), lazily paged; `search` matches id or title."""
+        """All meetings (`GET /meetings`), lazily paged; `search` matches id or title.
+
+        Args:
+            search: matches a meeting's id or title.
+            start_time, end_time: a time range. Datetimes are sent as ISO 8601 with their
+                offset; a naive datetime is taken as UTC (not local time) and sent with
+                ``+00:00``.
+            per_page: page size.
+        """
         params = {"search": search, "start_time": start_time, "end_time": end_time}
         return self._paginate(
             "/meetings", _meetings, params=params, per_page=per_page, timeout=timeout
