@@ -127,7 +127,7 @@ async def test_2000_concurrent_calls_with_default_settings_all_succeed(anyio_bac
                 group.start_soon(one)
         elapsed = time.monotonic() - began
         stats = dyte.stats()
-        transport = dyte._get_http()._transport
+        transport = dyte._transport
         if isinstance(transport, GuardedHTTPCoreTransport):
             assert transport.rebuilds == 0  # no false alarm from the watchdog under load
     assert len(results) == 2000
@@ -143,7 +143,7 @@ async def test_2000_concurrent_calls_with_default_settings_all_succeed(anyio_bac
 async def test_default_transport_follows_the_event_loop(anyio_backend: str) -> None:
     async with serve() as (base, _), client(base, max_concurrency=7) as dyte:
         await dyte.livestreams.get_active(MEETING)
-        transport = dyte._get_http()._transport
+        transport = dyte._transport
         if anyio_backend == "asyncio":
             assert isinstance(transport, AiohttpTransport)
             assert transport.session is not None
