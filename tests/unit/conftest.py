@@ -9,13 +9,14 @@ developer's `DYTE_*` variables (`no_dyte_environment`, for every test).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import httpx
 import pytest
 import respx
 
-from dyte_async import AsyncDyte
+from dyte_async import AsyncDyte, RetryPolicy
 from dyte_async.testing import FakeClock
 
 #: The default Dyte base URL, which every unit test's client talks to.
@@ -24,6 +25,9 @@ BASE = "https://api.dyte.io/v2"
 START = 1000.0
 #: The environment variables the library reads (credentials, base URL, log level).
 DYTE_ENVIRONMENT = ("DYTE_ORG_ID", "DYTE_API_KEY", "DYTE_BASE_URL", "DYTE_LOG")
+
+#: What `make` gives: ``make(**options)`` is an `AsyncDyte` on `router` and `clock`.
+Factory = Callable[..., AsyncDyte]
 
 
 @pytest.fixture(autouse=True)
@@ -58,3 +62,22 @@ async def dyte(router: respx.MockRouter, clock: FakeClock) -> AsyncIterator[Asyn
     )
     async with client:
         yield client
+
+
+@pytest.fixture
+async def make(router: respx.MockRouter, clock: FakeClock) -> AsyncIterator[Factory]:
+    """Makes clients on `router` and `clock` with a jitter-free retry policy (each default
+    replaceable by an option), and closes them after the test."""
+    clients: list[AsyncDyte] = []
+
+    def factory(**options: Any) -> AsyncDyte:
+        options.setdefault("clock", clock)
+        options.setdefault("retry", RetryPolicy(jitter=0.0))
+        options.setdefault("transport", httpx.MockTransport(router.async_handler))
+        client = AsyncDyte("org", "key", **options)
+        clients.append(client)
+        return client
+
+    yield factory
+    for client in clients:
+        await client.aclose()
