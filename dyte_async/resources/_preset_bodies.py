@@ -48,6 +48,18 @@ def merge(base: dict[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
 def request_body(
     body: Preset | Mapping[str, Any] | None, fields: Mapping[str, Any]
 ) -> dict[str, Any]:
+    """The JSON body of a create or update: `body` with `fields` merged over it.
+
+    Args:
+        body: a `Preset` (its `to_body()`), a mapping (typed values made JSON), or None.
+        fields: keyword fields; those that are None are not sent.
+
+    Returns:
+        A new dict.
+
+    Raises:
+        InvalidArgumentError: `body` is neither a `Preset` nor a mapping.
+    """
     if body is None:
         base: dict[str, Any] = {}
     elif isinstance(body, Preset):
@@ -60,6 +72,11 @@ def request_body(
 
 
 def check_name(name: object, label: str = "name") -> str:
+    """`name`, checked to be a non-empty string.
+
+    Raises:
+        InvalidArgumentError: it is not (the message names `label`).
+    """
     if not isinstance(name, str) or not name.strip():
         raise InvalidArgumentError(f"{label} is required and must be a non-empty string")
     return name
