@@ -19,6 +19,7 @@ import pytest
 
 from dyte_async import AsyncDyte, Livestream, LivestreamStatus
 from dyte_async._transport import AiohttpTransport, GuardedHTTPCoreTransport
+from tests.integration.loopback import read_request
 
 pytestmark = pytest.mark.anyio
 
@@ -74,21 +75,10 @@ async def serve(delays: Sequence[float] = (0.0,)) -> AsyncIterator[tuple[str, Se
             async with stream:
                 buffer = b""
                 while True:
-                    while b"\r\n\r\n" not in buffer:
-                        try:
-                            buffer += await stream.receive(65536)
-                        except (anyio.EndOfStream, anyio.BrokenResourceError, OSError):
-                            return
-                    head, _, buffer = buffer.partition(b"\r\n\r\n")
-                    for line in head.lower().split(b"\r\n"):
-                        if line.startswith(b"content-length:"):
-                            length = int(line.split(b":", 1)[1])
-                            while len(buffer) < length:
-                                try:
-                                    buffer += await stream.receive(65536)
-                                except (anyio.EndOfStream, anyio.BrokenResourceError, OSError):
-                                    return
-                            buffer = buffer[length:]
+                    try:
+                        _, _, buffer = await read_request(stream, buffer)
+                    except (anyio.EndOfStream, anyio.BrokenResourceError, OSError):
+                        return
                     stats.requests += 1
                     delay = rng.choice(delays)
                     if delay:

@@ -19,6 +19,7 @@ import pytest
 
 from dyte_async import APIConnectionError, AsyncDyte
 from dyte_async._transport import AiohttpTransport, GuardedHTTPCoreTransport
+from tests.integration.loopback import read_request
 
 pytestmark = pytest.mark.anyio
 
@@ -55,16 +56,7 @@ async def serve(
             buffer = b""
             while True:
                 try:
-                    while b"\r\n\r\n" not in buffer:
-                        buffer += await stream.receive()
-                    head, _, buffer = buffer.partition(b"\r\n\r\n")
-                    length = 0
-                    for line in head.lower().split(b"\r\n"):
-                        if line.startswith(b"content-length:"):
-                            length = int(line.split(b":", 1)[1])
-                    while len(buffer) < length:
-                        buffer += await stream.receive()
-                    body, buffer = buffer[:length], buffer[length:]
+                    head, body, buffer = await read_request(stream, buffer)
                     seen.append(head + b"\r\n\r\n" + body)
                     if not await handler(stream, body):
                         return
