@@ -1,8 +1,36 @@
-"""What the loopback HTTP/1.1 servers of the integration tests share: reading one request."""
+"""What the loopback HTTP/1.1 servers of the integration tests share: a listener on
+127.0.0.1 that serves each connection in a task, and reading one request."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import anyio
 import anyio.abc
+
+
+@contextlib.asynccontextmanager
+async def listening(
+    handle: Callable[[anyio.abc.SocketStream], Awaitable[None]],
+) -> AsyncIterator[str]:
+    """Serve each connection to a fresh port on 127.0.0.1 with `handle`, in its own task.
+
+    Args:
+        handle: serves one connection.
+
+    Yields:
+        The base URL, ``http://127.0.0.1:<port>``. On exit every connection task is
+        cancelled and the listener closed.
+    """
+    listener = await anyio.create_tcp_listener(local_host="127.0.0.1")
+    async with listener, anyio.create_task_group() as group:
+        port = listener.extra(anyio.abc.SocketAttribute.local_port)
+        group.start_soon(listener.serve, handle)
+        try:
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            group.cancel_scope.cancel()
 
 
 async def read_request(

@@ -19,7 +19,7 @@ import pytest
 
 from dyte_async import AsyncDyte, Livestream, LivestreamStatus
 from dyte_async._transport import AiohttpTransport, GuardedHTTPCoreTransport
-from tests.integration.loopback import read_request
+from tests.integration.loopback import listening, read_request
 
 pytestmark = pytest.mark.anyio
 
@@ -90,14 +90,8 @@ async def serve(delays: Sequence[float] = (0.0,)) -> AsyncIterator[tuple[str, Se
         finally:
             stats.open_connections -= 1
 
-    listener = await anyio.create_tcp_listener(local_host="127.0.0.1")
-    async with listener, anyio.create_task_group() as group:
-        port = listener.extra(anyio.abc.SocketAttribute.local_port)
-        group.start_soon(listener.serve, handle)
-        try:
-            yield f"http://127.0.0.1:{port}", stats
-        finally:
-            group.cancel_scope.cancel()
+    async with listening(handle) as base:
+        yield base, stats
 
 
 def client(base: str, **options: object) -> AsyncDyte:

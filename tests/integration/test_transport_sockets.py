@@ -19,7 +19,7 @@ import pytest
 
 from dyte_async import APIConnectionError, AsyncDyte
 from dyte_async._transport import AiohttpTransport, GuardedHTTPCoreTransport
-from tests.integration.loopback import read_request
+from tests.integration.loopback import listening, read_request
 
 pytestmark = pytest.mark.anyio
 
@@ -63,14 +63,8 @@ async def serve(
                 except (anyio.EndOfStream, anyio.BrokenResourceError, OSError):
                     return
 
-    listener = await anyio.create_tcp_listener(local_host="127.0.0.1")
-    async with listener, anyio.create_task_group() as group:
-        port = listener.extra(anyio.abc.SocketAttribute.local_port)
-        group.start_soon(listener.serve, connection)
-        try:
-            yield f"http://127.0.0.1:{port}", seen
-        finally:
-            group.cancel_scope.cancel()
+    async with listening(connection) as base:
+        yield base, seen
 
 
 async def ok(stream: anyio.abc.SocketStream, body: bytes) -> bool:
