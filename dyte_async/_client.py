@@ -131,6 +131,9 @@ class AsyncDyte:
         self.rate_limit = config.rate_limit
         self.retry = config.retry
         self._http: httpx.AsyncClient | None = http_client
+        # The transport under the client we build (None with `http_client=`), so tests and
+        # diagnostics need not read httpx's private `AsyncClient._transport`.
+        self._transport: httpx.AsyncBaseTransport | None = None
         self._closed = False
         self._pipeline = self._build_pipeline(config)
         _configure_logging_from_env()
@@ -247,6 +250,7 @@ class AsyncDyte:
         transport = config.transport
         if transport is None:
             transport = build_transport(config.http_backend, limits)
+        self._transport = transport
         return httpx.AsyncClient(
             base_url=config.base_url,
             headers=dict(config.headers),

@@ -120,7 +120,7 @@ async def test_client_survives_repeated_storms_of_hundreds_of_calls(
                 group.cancel_scope.cancel()
             assert server.requests > before
         await expect_50_prompt_calls(dyte)
-        transport = dyte._get_http()._transport
+        transport = dyte._transport
         if isinstance(transport, GuardedHTTPCoreTransport):
             # Our pipeline keeps requests out of the pool's queue; any leak left is repaired
             # by the next request's check (nothing is in flight now).

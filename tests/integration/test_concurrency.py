@@ -19,6 +19,7 @@ import pytest
 
 from dyte_async import AsyncDyte, Livestream, LivestreamStatus
 from dyte_async._transport import AiohttpTransport, GuardedHTTPCoreTransport
+from tests.integration.loopback import listening, read_request
 
 pytestmark = pytest.mark.anyio
 
@@ -74,21 +75,10 @@ async def serve(delays: Sequence[float] = (0.0,)) -> AsyncIterator[tuple[str, Se
             async with stream:
                 buffer = b""
                 while True:
-                    while b"\r\n\r\n" not in buffer:
-                        try:
-                            buffer += await stream.receive(65536)
-                        except (anyio.EndOfStream, anyio.BrokenResourceError, OSError):
-                            return
-                    head, _, buffer = buffer.partition(b"\r\n\r\n")
-                    for line in head.lower().split(b"\r\n"):
-                        if line.startswith(b"content-length:"):
-                            length = int(line.split(b":", 1)[1])
-                            while len(buffer) < length:
-                                try:
-                                    buffer += await stream.receive(65536)
-                                except (anyio.EndOfStream, anyio.BrokenResourceError, OSError):
-                                    return
-                            buffer = buffer[length:]
+                    try:
+                        _, _, buffer = await read_request(stream, buffer)
+                    except (anyio.EndOfStream, anyio.BrokenResourceError, OSError):
+                        return
                     stats.requests += 1
                     delay = rng.choice(delays)
                     if delay:
@@ -100,14 +90,8 @@ async def serve(delays: Sequence[float] = (0.0,)) -> AsyncIterator[tuple[str, Se
         finally:
             stats.open_connections -= 1
 
-    listener = await anyio.create_tcp_listener(local_host="127.0.0.1")
-    async with listener, anyio.create_task_group() as group:
-        port = listener.extra(anyio.abc.SocketAttribute.local_port)
-        group.start_soon(listener.serve, handle)
-        try:
-            yield f"http://127.0.0.1:{port}", stats
-        finally:
-            group.cancel_scope.cancel()
+    async with listening(handle) as base:
+        yield base, stats
 
 
 def client(base: str, **options: object) -> AsyncDyte:
@@ -127,7 +111,7 @@ async def test_2000_concurrent_calls_with_default_settings_all_succeed(anyio_bac
                 group.start_soon(one)
         elapsed = time.monotonic() - began
         stats = dyte.stats()
-        transport = dyte._get_http()._transport
+        transport = dyte._transport
         if isinstance(transport, GuardedHTTPCoreTransport):
             assert transport.rebuilds == 0  # no false alarm from the watchdog under load
     assert len(results) == 2000
@@ -143,7 +127,7 @@ async def test_2000_concurrent_calls_with_default_settings_all_succeed(anyio_bac
 async def test_default_transport_follows_the_event_loop(anyio_backend: str) -> None:
     async with serve() as (base, _), client(base, max_concurrency=7) as dyte:
         await dyte.livestreams.get_active(MEETING)
-        transport = dyte._get_http()._transport
+        transport = dyte._transport
         if anyio_backend == "asyncio":
             assert isinstance(transport, AiohttpTransport)
             assert transport.session is not None

@@ -169,8 +169,6 @@ async def closed_port() -> int:
 )
 def stack(request: pytest.FixtureRequest) -> tuple[str, str]:
     """(async library, client transport): aiohttp runs on asyncio only."""
-    if request.param[1] == "aiohttp":
-        pytest.importorskip("aiohttp")
     library, transport = request.param
     return str(library), str(transport)
 

@@ -33,12 +33,6 @@ def fakes(monkeypatch: pytest.MonkeyPatch, clock: FakeClock) -> list[FakeDyte]:
     return made
 
 
-@pytest.fixture(autouse=True)
-def no_dyte_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("DYTE_ORG_ID", "DYTE_API_KEY", "DYTE_BASE_URL", "DYTE_LOG"):
-        monkeypatch.delenv(name, raising=False)
-
-
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

@@ -23,13 +23,6 @@ from tests import spec_examples as ex
 from tests.unit.harness import mocked
 
 MEETING_ID = "bbb03399-24e3-4b0c-90ec-172e97e636be"
-ENV = ("DYTE_ORG_ID", "DYTE_API_KEY", "DYTE_BASE_URL")
-
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in (*ENV, "DYTE_LOG"):
-        monkeypatch.delenv(name, raising=False)
 
 
 def basic(org: str, key: str) -> str:

@@ -1,11 +1,15 @@
 """`import dyte_async` stays cheap: what only some programs use is imported on first use.
 
 Timing is left to the benchmarks (benchmarks/run.py, phase 3); here, in fresh interpreters,
-which modules an import loads, and that every lazily exported name still resolves.
+which modules an import loads, and that every lazily exported name still resolves. Every
+module named here must exist (a renamed module fails the test rather than silently leaving
+it nothing to check), and a lazy name covers its submodules too (``dyte_async._poller``
+as a package, ``dyte_async.models._presets``).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -32,6 +36,23 @@ LAZY = (
 )
 
 
+#: Imported by `import dyte_async` itself.
+EAGER = ("dyte_async._client",)
+#: Imported by making a client and touching `dyte.livestreams`, or not.
+CLIENT_LOADS = ("dyte_async.resources.livestreams", "dyte_async.models")
+CLIENT_LEAVES = ("aiohttp", "dyte_async.resources.presets", "dyte_async.resources.webhooks")
+
+
+@pytest.mark.parametrize("name", sorted({*LAZY, *EAGER, *CLIENT_LOADS, *CLIENT_LEAVES}))
+def test_every_module_named_here_exists(name: str) -> None:
+    assert importlib.util.find_spec(name) is not None, f"no module {name}: rename it here"
+
+
+def under(loaded: set[str], names: tuple[str, ...]) -> list[str]:
+    """The modules of `loaded` that are one of `names` or inside one of them."""
+    return sorted(m for m in loaded if any(m == n or m.startswith(n + ".") for n in names))
+
+
 def loaded_after(code: str) -> set[str]:
     script = f"import json, sys\n{code}\nprint(json.dumps(sorted(sys.modules)))"
     out = subprocess.run(
@@ -42,8 +63,9 @@ def loaded_after(code: str) -> set[str]:
 
 def test_import_loads_none_of_the_lazy_modules() -> None:
     loaded = loaded_after("import dyte_async")
+    assert set(EAGER) <= loaded
     assert "dyte_async._client" in loaded
-    assert sorted(loaded & set(LAZY)) == []
+    assert under(loaded, LAZY) == []
 
 
 def test_making_a_client_loads_only_what_it_uses() -> None:
@@ -52,9 +74,12 @@ def test_making_a_client_loads_only_what_it_uses() -> None:
         "dyte = AsyncDyte('org', 'key')\n"
         "dyte.livestreams"  # the resource everyone uses
     )
+    assert set(CLIENT_LOADS) <= loaded
     assert "dyte_async.resources.livestreams" in loaded
     assert "dyte_async.models" in loaded
-    assert "aiohttp" not in loaded  # not before the first request, in the event loop
+    # aiohttp: not before the first request, in the event loop
+    assert under(loaded, CLIENT_LEAVES) == []
+    assert "aiohttp" not in loaded
     assert "dyte_async.resources.presets" not in loaded
     assert "dyte_async.resources.webhooks" not in loaded
 

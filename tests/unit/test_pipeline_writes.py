@@ -6,12 +6,12 @@ returns the livestream it finds instead of starting a second one.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 import httpx
 import pytest
-import respx
 
 from dyte_async import (
     APIConnectionError,
@@ -22,17 +22,13 @@ from dyte_async import (
     InternalServerError,
     RetryPolicy,
 )
-from dyte_async.testing import FakeClock
 
 pytestmark = pytest.mark.anyio
 
-BASE = "https://api.dyte.io/v2"
 START = "/meetings/m1/livestreams"
 ACTIVE = "/meetings/m1/active-livestream"
 EXISTING = {"id": "ls-existing", "status": "LIVE", "meeting_id": "m1"}
 CREATED = {"id": "ls-new", "status": "INVOKED"}
-
-Factory = Callable[..., AsyncDyte]
 
 
 def ok(data: Any, status: int = 200) -> httpx.Response:
@@ -67,23 +63,6 @@ UNSENT: list[Any] = [
 
 def ident(value: Any) -> str:
     return str(value.status_code) if isinstance(value, httpx.Response) else type(value).__name__
-
-
-@pytest.fixture
-async def make(router: respx.MockRouter, clock: FakeClock) -> AsyncIterator[Factory]:
-    clients: list[AsyncDyte] = []
-
-    def factory(**options: Any) -> AsyncDyte:
-        options.setdefault("clock", clock)
-        options.setdefault("retry", RetryPolicy(jitter=0.0))
-        options.setdefault("transport", httpx.MockTransport(router.async_handler))
-        client = AsyncDyte("org", "key", **options)
-        clients.append(client)
-        return client
-
-    yield factory
-    for client in clients:
-        await client.aclose()
 
 
 # --- livestreams.start ----------------------------------------------------------------------
@@ -208,7 +187,6 @@ async def test_start_timeout_during_recovery_raises_the_original_error(make, rou
 
 async def test_start_behind_the_httpx_aiohttp_transport_mapping(make) -> None:
     """httpx-aiohttp reports a dropped connection as ConnectTimeout; it is not "unsent"."""
-    aiohttp = pytest.importorskip("aiohttp")
     posts: list[str] = []
     gets: list[str] = []
     failures = ["dropped", "refused"]
