@@ -17,6 +17,7 @@ import pytest
 import respx
 
 from dyte_async import AsyncDyte
+from dyte_async._retry import SETTLE, Failure, GiveUp, RetryPolicy, decide
 from dyte_async.errors import ConflictError, NotFoundError
 from dyte_async.models import Livestream, ModerationResult
 from dyte_async.testing import FakeClock
@@ -264,3 +265,56 @@ async def test_mute_all_has_no_settle_rule(router: respx.MockRouter, dyte: Async
     with pytest.raises(NotFoundError):
         await dyte.active_sessions.mute_all(MEETING_ID)
     assert route.call_count == 2
+
+
+# -- the pure rule ----------------------------------------------------------------------------
+
+
+def _failure(status: int, *, maybe_applied: bool = False) -> Failure:
+    return Failure(
+        error=NotFoundError("gone", status_code=status),
+        retryable=False,
+        transient=False,
+        reason=f"status {status}",
+        maybe_applied=maybe_applied,
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "settled_by", "after", "expected"),
+    [
+        (404, frozenset({404}), True, SETTLE),
+        (404, frozenset({404}), False, GiveUp("final")),
+        (404, frozenset({409}), True, GiveUp("final")),
+        (409, frozenset({409}), True, SETTLE),
+        (404, frozenset(), True, GiveUp("final")),
+    ],
+)
+def test_decide_settles_only_after_an_attempt_that_may_have_taken_effect(
+    status: int, settled_by: frozenset[int], after: bool, expected: object
+) -> None:
+    decision = decide(
+        _failure(status),
+        attempt=1,
+        policy=RetryPolicy(),
+        remaining=10.0,
+        budget_tokens=10.0,
+        can_recover=True,
+        settled_by=settled_by,
+        after_maybe_applied=after,
+    )
+    assert decision == expected
+
+
+def test_a_network_failure_has_no_status_and_recovery_keeps_maybe_applied() -> None:
+    failure = Failure(
+        error=ConflictError("x", status_code=409),
+        retryable=False,
+        transient=True,
+        ambiguous=True,
+        reason="status 409",
+        maybe_applied=True,
+    )
+    assert failure.status == 409
+    assert failure.after_recovery().maybe_applied is True
+    assert Failure(error=ValueError("x"), retryable=True, transient=True, reason="r").status is None
