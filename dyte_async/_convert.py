@@ -27,16 +27,17 @@ from __future__ import annotations
 
 import copy
 import logging
-import re
 import types
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any, Final, TypeVar, Union, get_args, get_origin
 
 import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
+from dyte_async._timestamps import Unfit as _Unfit
+from dyte_async._timestamps import parse_datetime
 from dyte_async.errors import ResponseDecodeError
 from dyte_async.models import (
     ActiveSession,
@@ -64,60 +65,6 @@ __all__ = [
 T = TypeVar("T")
 
 logger = logging.getLogger("dyte_async.decode")
-
-_ISO: Final = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})"
-    r"(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?"
-    r"\s*(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?(?::?(\d{2}))?)?",
-    re.ASCII,
-)
-
-
-class _Unfit(ValueError):
-    """A value our hooks cannot read; the message names types only, never the value."""
-
-
-def parse_datetime(text: str) -> datetime:
-    """An aware datetime from an ISO 8601 string, on every supported Python.
-
-    Any number of fraction digits (cut to microseconds), ``Z``, ``+HH:MM``, ``+HHMM`` or
-    ``+HH``; a time without an offset is UTC, a date alone is midnight UTC.
-
-    Args:
-        text: the string.
-
-    Returns:
-        The datetime, always aware.
-
-    Raises:
-        ValueError: not such a string (the message does not quote it).
-    """
-    match = _ISO.fullmatch(text.strip())
-    if match is None:
-        raise _Unfit("not an ISO 8601 date-time")
-    year, month, day, hour, minute, second, fraction = match.group(1, 2, 3, 4, 5, 6, 7)
-    sign, off_h, off_m, off_s = match.group(9, 10, 11, 12)
-    tz = timezone.utc
-    if sign is not None:
-        offset = timedelta(hours=int(off_h), minutes=int(off_m or 0), seconds=int(off_s or 0))
-        try:
-            tz = timezone(-offset if sign == "-" else offset)
-        except ValueError:
-            raise _Unfit("an ISO 8601 offset out of range") from None
-    micro = int((fraction or "0")[:6].ljust(6, "0"))
-    try:
-        return datetime(
-            int(year),
-            int(month),
-            int(day),
-            int(hour or 0),
-            int(minute or 0),
-            int(second or 0),
-            micro,
-            tzinfo=tz,
-        )
-    except ValueError:
-        raise _Unfit("an ISO 8601 date-time out of range") from None
 
 
 def _datetime(value: Any, _: Any) -> datetime:
