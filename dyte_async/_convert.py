@@ -8,11 +8,25 @@ bool or a string, `ingest_seconds` a number or a string, list bodies put `paging
 or inside `data`, details come as `{livestream, sessions: [...]}`, `{livestream, session: {}}`
 or flat. The functions here turn every shape we know into one; anything else is a
 `ResponseDecodeError`, never a bare `KeyError` or cattrs error.
+
+Strict and tolerant fields (the table is in `dyte_async.models`): every field of a model is
+decoded through `_field_hook`. A strict field that does not fit fails the call with a
+`ResponseDecodeError` naming the class, the field and the JSON type it got, never the value
+(it may be a stream key or a token). A tolerant field (metadata `TOLERANT`, and every
+optional value of a preset's `JsonObject`, whose `raw` keeps the server's value) that
+does not fit takes its default and logs one DEBUG line on ``dyte_async.decode`` (class,
+field, JSON type; never the value).
+
+Timestamps: ISO 8601 with any number of fraction digits (cut or padded to microseconds),
+``Z`` or any ``+HH:MM``/``+HHMM``/``+HH`` offset, a date alone, or Unix seconds; read by
+`parse_datetime` the same way on every Python (3.10's `fromisoformat` takes only 0, 3 or 6
+fraction digits). A time without an offset is UTC.
 """
 
 from __future__ import annotations
 
 import copy
+import logging
 import types
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
@@ -22,6 +36,8 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
+from dyte_async._timestamps import Unfit as _Unfit
+from dyte_async._timestamps import parse_datetime
 from dyte_async.errors import ResponseDecodeError
 from dyte_async.models import (
     ActiveSession,
@@ -31,7 +47,7 @@ from dyte_async.models import (
     LivestreamDetails,
     LivestreamSession,
 )
-from dyte_async.models._base import _OpenStrEnum
+from dyte_async.models._base import TOLERANT, _OpenStrEnum
 
 __all__ = [
     "configure_converter",
@@ -41,23 +57,26 @@ __all__ = [
     "livestream_details_items",
     "make_converter",
     "paging_from",
+    "parse_datetime",
     "session_items",
     "structure",
 ]
 
 T = TypeVar("T")
 
+logger = logging.getLogger("dyte_async.decode")
+
 
 def _datetime(value: Any, _: Any) -> datetime:
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, tz=timezone.utc)
+        try:
+            return datetime.fromtimestamp(value, tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            raise _Unfit("a Unix time out of range") from None
     elif isinstance(value, str):
-        text = value.strip()
-        if text.endswith(("Z", "z")):
-            text = text[:-1] + "+00:00"
-        parsed = datetime.fromisoformat(text)
+        return parse_datetime(value)
     else:
         raise TypeError(f"not a date-time: {type(value).__name__}")
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
@@ -69,15 +88,22 @@ def _number(value: Any, _: Any) -> float:
     if isinstance(value, (int, float)):
         return value
     if isinstance(value, str):
-        return float(value)
+        try:
+            return float(value)
+        except ValueError:
+            raise _Unfit("could not convert string to float") from None
     raise TypeError(f"not a number: {type(value).__name__}")
 
 
 def _integer(value: Any, _: Any) -> int:
     number = _number(value, None)
-    if number != int(number):
-        raise ValueError(f"not an integer: {value!r}")
-    return int(number)
+    try:
+        whole = int(number)
+    except (OverflowError, ValueError):
+        whole = None
+    if whole is None or number != whole:
+        raise _Unfit(f"not an integer: {type(value).__name__}")
+    return whole
 
 
 _TRUE = frozenset({"true", "1", "yes"})
@@ -97,7 +123,7 @@ def _boolean(value: Any, _: Any) -> bool:
             return True
         if lowered in _FALSE:
             return False
-    raise ValueError(f"not a boolean: {value!r}")
+    raise _Unfit(f"not a boolean: {type(value).__name__}")
 
 
 def _string(value: Any, _: Any) -> str:
@@ -114,12 +140,12 @@ def _open_enum(value: Any, cls: type[_OpenStrEnum]) -> _OpenStrEnum:
         return cls(value)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return cls(str(value))
-    raise TypeError(f"not a {cls.__name__}: {value!r}")
+    raise TypeError(f"not a {cls.__name__}: {type(value).__name__}")
 
 
 def _session_status(value: Any, _: Any) -> ActiveSessionStatus:
     if not isinstance(value, str):
-        raise TypeError(f"not a session status: {value!r}")
+        raise TypeError(f"not a session status: {type(value).__name__}")
     return ActiveSessionStatus(value)
 
 
@@ -143,6 +169,7 @@ def configure_converter(conv: cattrs.Converter) -> None:
     conv.register_structure_hook(_OpenStrEnum, _open_enum)
     conv.register_structure_hook(ActiveSessionStatus, _session_status)
     conv.register_structure_hook(ActiveSession, _active_session_hook(conv))
+    conv.register_structure_hook_factory(_is_plain_model, lambda tp: _model_hook(conv, tp))
     conv.register_structure_hook_func(_is_json_object, _json_object)
     conv.register_structure_hook_factory(
         _is_json_object_class, lambda tp: _json_object_hook(conv, tp)
@@ -175,6 +202,119 @@ def _hook_for(conv: cattrs.Converter, tp: Any) -> Callable[[Any, Any], Any]:
     return conv.structure if get_hook is None else get_hook(tp)  # pragma: no mutate
 
 
+# -- one hook per model field: strict or tolerant ----------------------------------------------
+
+
+class _FieldError(ValueError):
+    """A strict field that does not fit; the message names the field and types only."""
+
+
+def _json_type(value: Any) -> str:
+    """The JSON name of `value`'s type (what a decode error may say about a server value)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, Mapping):
+        return "object"
+    if isinstance(value, (list, tuple)):
+        return "array"
+    return type(value).__name__
+
+
+def _type_name(tp: Any) -> str:
+    if _is_optional(tp):
+        tp = next(arg for arg in get_args(tp) if arg is not type(None))
+    return getattr(tp, "__name__", None) or str(tp)
+
+
+def _is_tolerant(cls: type[Any], field: attrs.Attribute[Any]) -> bool:
+    """Informational: marked `TOLERANT`, or an optional value of a preset object (not a
+    nested object: one that is not an object at all is the wrong shape)."""
+    if field.metadata.get(TOLERANT):
+        return True
+    return (
+        issubclass(cls, JsonObject)
+        and field.default is not attrs.NOTHING
+        and not _is_json_object_class(field.type)
+    )
+
+
+def _default_of(field: attrs.Attribute[Any]) -> Any:
+    default: Any = field.default
+    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+        return default.factory()
+    return default
+
+
+def _safe_reason(exc: BaseException) -> str | None:
+    """The message of one of our own hooks' errors (they never quote a value), else None."""
+    if isinstance(exc, (_Unfit, _FieldError, ResponseDecodeError)):
+        return str(exc)
+    if isinstance(exc, TypeError) and str(exc).startswith("not a"):
+        return str(exc)
+    return None
+
+
+def _field_hook(
+    conv: cattrs.Converter, cls: type[Any], field: attrs.Attribute[Any]
+) -> Callable[[Any, Any], Any]:
+    """The hook of one field: the type's own hook, and what to do when it fails."""
+    where = f"{cls.__name__}.{field.name}"
+    tp = field.type
+    keep_going = _is_tolerant(cls, field)
+    hooks: list[Callable[[Any, Any], Any]] = []
+
+    def structure_field(value: Any, _: Any) -> Any:
+        if not hooks:  # looked up at first use: the field's type may be the class itself
+            hooks.append(_hook_for(conv, tp))
+        try:
+            return hooks[0](value, tp)
+        except Exception as exc:  # any failure of one field is handled below
+            reason = _safe_reason(exc)
+        # Raised outside the `except` block, so no exception quoting the value is chained.
+        if not keep_going:
+            detail = reason or f"expected {_type_name(tp)}, got {_json_type(value)}"
+            raise _FieldError(f"{where}: {detail}")
+        logger.debug(
+            "%s: a JSON %s does not read as %s; left as its default",
+            where,
+            _json_type(value),
+            _type_name(tp),
+        )
+        return _default_of(field)
+
+    return structure_field
+
+
+def _field_overrides(conv: cattrs.Converter, cls: type[Any]) -> dict[str, Any]:
+    attrs.resolve_types(cls)
+    return {
+        field.name: override(struct_hook=_field_hook(conv, cls, field))
+        for field in attrs.fields(cls)
+        if field.name != "raw" or not issubclass(cls, JsonObject)
+    }
+
+
+def _is_plain_model(tp: Any) -> bool:
+    """A model of ours other than those with a hook of their own (sessions, preset objects)."""
+    return (
+        isinstance(tp, type)
+        and attrs.has(tp)
+        and tp.__module__.startswith("dyte_async.models")
+        and not issubclass(tp, JsonObject)
+        and tp is not ActiveSession
+    )
+
+
+def _model_hook(conv: cattrs.Converter, cls: type[Any]) -> Callable[[Any, Any], Any]:
+    return make_dict_structure_fn(cls, conv, **_field_overrides(conv, cls))
+
+
 def _is_json_object(tp: Any) -> bool:
     return bool(tp == dict[str, Any])
 
@@ -185,7 +325,9 @@ def _is_json_object_class(tp: Any) -> bool:
 
 def _json_object_hook(conv: cattrs.Converter, cls: type[JsonObject]) -> Callable[[Any, Any], Any]:
     """A preset's object: the typed fields of `cls` as usual, and `raw` the whole JSON object."""
-    typed = make_dict_structure_fn(cls, conv, raw=override(omit=True))
+    typed = make_dict_structure_fn(
+        cls, conv, raw=override(omit=True), **_field_overrides(conv, cls)
+    )
 
     def structure_json_object(value: Any, _: Any) -> JsonObject:
         if value is None:
@@ -215,7 +357,9 @@ def _active_session_hook(conv: cattrs.Converter) -> Callable[[Any, Any], ActiveS
                 f"expected a JSON object for ActiveSession, got {type(value).__name__}"
             )
         if not generated:
-            generated.append(make_dict_structure_fn(ActiveSession, conv))
+            generated.append(
+                make_dict_structure_fn(ActiveSession, conv, **_field_overrides(conv, ActiveSession))
+            )
         data = dict(value)
         for key in _SESSION_TIMES:
             raw = data.get(key)
@@ -251,6 +395,8 @@ def structure(data: Any, cls: type[T]) -> T:
 
 
 def _describe(exc: BaseException) -> str:
+    if isinstance(exc, _FieldError):
+        return str(exc)
     if isinstance(exc, KeyError):
         return f"missing field {exc.args[0]!r}" if exc.args else "missing field"
     return f"{type(exc).__name__}: {exc}"

@@ -15,7 +15,10 @@ Every request the client sends (resources, paginators, the poller) goes through
 - retries by `RetryPolicy`, within the client's shared `RetryBudget`;
 - non-idempotent requests retried only when they cannot have reached the server (the
   connection was never made, or a 429), or after a `recover` hook (e.g. "is a livestream
-  already active?") answered that nothing happened.
+  already active?") answered that nothing happened;
+- writes never misreported: a call's `Settle` rule says which error statuses mean "done"
+  once an earlier attempt may have taken effect (a 404 for a `stop` retried after a lost
+  answer, a 409 for a `start`), so a write that happened is never reported as failed.
 
 Every request goes through the public `AsyncClient.send` and is read and closed there, so
 its connection goes back to the pool whatever happens; it is built once per call by
@@ -45,7 +48,7 @@ import anyio.lowlevel
 import attrs
 import httpx
 
-from dyte_async._classify import network_failure, status_failure
+from dyte_async._classify import _never_sent, network_failure, status_failure
 from dyte_async._clock import Clock
 from dyte_async._ratelimit import Limiter, LimiterTimeout
 from dyte_async._request import RequestBuilder
@@ -58,6 +61,7 @@ from dyte_async._retry import (
     RetryBudget,
     RetryIn,
     RetryPolicy,
+    SettleNow,
     decide,
 )
 from dyte_async.errors import (
@@ -67,7 +71,7 @@ from dyte_async.errors import (
     DyteError,
 )
 
-__all__ = ["ClientStats", "Pipeline", "Recover", "logger"]
+__all__ = ["ClientStats", "Pipeline", "Recover", "Settle", "logger"]
 
 logger = logging.getLogger("dyte_async")
 
@@ -76,6 +80,25 @@ logger = logging.getLogger("dyte_async")
 #: (then the request is retried). Raising a `DyteError` means "cannot tell": the call then
 #: fails with the original error rather than risk doing the write twice.
 Recover = Callable[[float], Awaitable["Envelope | None"]]
+
+
+@attrs.frozen(kw_only=True)
+class Settle:
+    """A write's rule for the answer to a retry sent after an attempt that may have taken
+    effect (read timeout, dropped connection, 5xx): these statuses mean "it did".
+
+    Attributes:
+        statuses: e.g. ``{404}`` for a stop (nothing live any more), ``{409}`` for a start.
+        meaning: what the INFO line says, e.g. "the livestream was already stopped".
+        resolve: reads the result, given the call's deadline (e.g. the active livestream);
+            None: the call returns an envelope with ``data=None``. A `DyteError` from it
+            fails the call with the retry's own error.
+    """
+
+    statuses: frozenset[int]
+    meaning: str
+    resolve: Callable[[float], Awaitable[Envelope]] | None = None
+
 
 # What the INFO line says when a retry does not fit (`GiveUp.why`).
 _GIVE_UP_REASONS = {
@@ -213,6 +236,7 @@ class Pipeline:
         deadline: float | None = None,
         idempotent: bool = True,
         recover: Recover | None = None,
+        settle: Settle | None = None,
     ) -> Envelope:
         """Send one call (with its retries) and decode its envelope.
 
@@ -227,6 +251,8 @@ class Pipeline:
                 when nothing can have reached the server (connect error, 429).
             recover: for non-idempotent calls, asked after an ambiguous failure (timeout,
                 dropped connection, 500/502/504); see `Recover`.
+            settle: the statuses that mean "done" after an attempt that may have taken
+                effect; see `Settle`.
 
         Raises:
             APIStatusError: the server's error (after retries).
@@ -244,6 +270,7 @@ class Pipeline:
         call = _Call(method, path, started=started, deadline=deadline, idempotent=idempotent)
         self.budget.record_attempt()
         last: Failure | None = None
+        maybe_applied = False
         for attempt in itertools.count(1):
             outcome = await self._attempt(request, call, attempt)
             if isinstance(outcome, _OutOfTime):
@@ -254,9 +281,12 @@ class Pipeline:
                     return decode_envelope(outcome, method=method, path=path)
                 outcome = self._status_failure(outcome, call, attempt)
             last = outcome
-            found = await self._after_failure(call, outcome, attempt, recover)
+            found = await self._after_failure(
+                call, outcome, attempt, recover, settle if maybe_applied else None
+            )
             if found is not None:
                 return found
+            maybe_applied = maybe_applied or outcome.maybe_applied
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _out_of_time(
@@ -274,11 +304,26 @@ class Pipeline:
         )
 
     async def _after_failure(
-        self, call: _Call, failure: Failure, attempt: int, recover: Recover | None
+        self,
+        call: _Call,
+        failure: Failure,
+        attempt: int,
+        recover: Recover | None,
+        settle: Settle | None,
     ) -> Envelope | None:
-        """Act on `decide`: return the recovered answer, sleep before a retry (None), or
-        raise the failure's error."""
-        decision = self._decide(call, failure, attempt, can_recover=recover is not None)
+        """Act on `decide`: return the recovered or settled answer, sleep before a retry
+        (None), or raise the failure's error. `settle`: the call's rule, passed only once
+        an earlier attempt may have taken effect."""
+        decision = self._decide(
+            call,
+            failure,
+            attempt,
+            can_recover=recover is not None,
+            settled_by=settle.statuses if settle is not None else frozenset(),
+        )
+        if isinstance(decision, SettleNow):
+            assert settle is not None
+            return await self._settle(call, failure, settle)
         if isinstance(decision, RecoverFirst):
             assert recover is not None
             found = await self._recover(call, failure, recover)
@@ -306,7 +351,13 @@ class Pipeline:
         return None
 
     def _decide(
-        self, call: _Call, failure: Failure, attempt: int, *, can_recover: bool
+        self,
+        call: _Call,
+        failure: Failure,
+        attempt: int,
+        *,
+        can_recover: bool,
+        settled_by: frozenset[int] = frozenset(),
     ) -> Decision:
         return decide(
             failure,
@@ -315,6 +366,8 @@ class Pipeline:
             remaining=call.deadline - self.clock.now(),
             budget_tokens=self.budget.tokens,
             can_recover=can_recover,
+            settled_by=settled_by,
+            after_maybe_applied=bool(settled_by),
         )
 
     async def _recover(self, call: _Call, failure: Failure, recover: Recover) -> Envelope | None:
@@ -339,6 +392,30 @@ class Pipeline:
                 failure.reason,
             )
         return found
+
+    async def _settle(self, call: _Call, failure: Failure, settle: Settle) -> Envelope:
+        """The call's `Settle` rule matched: log it and return its result."""
+        logger.info(
+            "%s %s: %s after an earlier attempt may have taken effect: %s",
+            call.method,
+            call.path,
+            failure.reason,
+            settle.meaning,
+        )
+        self._counters.recovered += 1
+        if settle.resolve is None:
+            return Envelope(data=None, body={}, status_code=failure.status or 200)
+        try:
+            return await settle.resolve(call.deadline)
+        except DyteError as exc:
+            logger.info(
+                "%s %s: %s stands: reading the result failed (%s)",
+                call.method,
+                call.path,
+                failure.reason,
+                _describe(exc),
+            )
+            _raise(failure)
 
     def _give_up(self, call: _Call, failure: Failure, decision: GiveUp) -> NoReturn:
         """Log why the failure is not retried (and count a budget refusal), then raise it."""
@@ -421,7 +498,9 @@ class Pipeline:
             response = await http.send(request)
         except httpx.HTTPError as exc:
             self._log_attempt(call, type(exc).__name__, attempt, trace)
-            return network_failure(call.method, call.path, exc, call.idempotent)
+            failure = network_failure(call.method, call.path, exc, call.idempotent)
+            failure.maybe_applied = failure.transient and not _never_sent(exc)
+            return failure
         except RuntimeError as exc:
             if http.is_closed:  # closed before or while the request was in flight
                 raise ClientClosedError("this AsyncDyte client was closed during the call") from exc
@@ -464,6 +543,7 @@ class Pipeline:
             idempotent=call.idempotent,
             policy=self.policy,
         )
+        failure.maybe_applied = response.status_code >= 500
         if response.status_code == 429:
             self._counters.rate_limited += 1
             if failure.retry_after is None:

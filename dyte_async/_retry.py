@@ -16,7 +16,8 @@ The pieces, all pure (no I/O; time comes from an injected `Clock`), one module e
 `decide` (here)
     The retry decision for one failed attempt, as a pure function of the `Failure`, the
     attempt number, the policy, the time left and the budget's tokens: `RetryIn` (sleep,
-    then send again), `RECOVER` (ask whether an ambiguous write happened) or `GiveUp`.
+    then send again), `RECOVER` (ask whether an ambiguous write happened), `SETTLE` (an
+    answer that, after an earlier attempt may have taken effect, means it did) or `GiveUp`.
 
 Import these names from here; the other modules are its parts.
 """
@@ -32,10 +33,12 @@ import attrs
 from ._retry_after import parse_retry_after
 from ._retry_budget import RetryBudget
 from ._retry_policy import RETRYABLE_STATUSES, RetryPolicy
+from .errors import APIStatusError
 
 __all__ = [
     "RECOVER",
     "RETRYABLE_STATUSES",
+    "SETTLE",
     "Decision",
     "Failure",
     "GiveUp",
@@ -43,6 +46,7 @@ __all__ = [
     "RetryBudget",
     "RetryIn",
     "RetryPolicy",
+    "SettleNow",
     "decide",
     "parse_retry_after",
 ]
@@ -61,9 +65,20 @@ class Failure:
         ambiguous: a non-idempotent request may or may not have taken effect.
         retry_after: the wait the server asked for, in seconds (or the 429 pause chosen).
         reason: a short description for the logs ("status 503", "ReadTimeout").
+        maybe_applied: the request may have reached the server and taken effect (a read
+            timeout, a dropped connection, a 5xx), whatever the method; set by the pipeline.
     """
 
-    __slots__ = ("ambiguous", "cause", "error", "reason", "retry_after", "retryable", "transient")
+    __slots__ = (
+        "ambiguous",
+        "cause",
+        "error",
+        "maybe_applied",
+        "reason",
+        "retry_after",
+        "retryable",
+        "transient",
+    )
 
     def __init__(
         self,
@@ -75,6 +90,7 @@ class Failure:
         ambiguous: bool = False,
         retry_after: float | None = None,
         reason: str,
+        maybe_applied: bool = False,
     ) -> None:
         self.error = error
         self.cause = cause
@@ -83,6 +99,13 @@ class Failure:
         self.ambiguous = ambiguous
         self.retry_after = retry_after
         self.reason = reason
+        self.maybe_applied = maybe_applied
+
+    @property
+    def status(self) -> int | None:
+        """The HTTP status of the server's error answer, or None for a network failure."""
+        error = self.error
+        return error.status_code if isinstance(error, APIStatusError) else None
 
     def after_recovery(self) -> Failure:
         """This failure once a recovery read proved the write did not happen.
@@ -98,6 +121,7 @@ class Failure:
             ambiguous=False,
             retry_after=self.retry_after,
             reason=self.reason,
+            maybe_applied=self.maybe_applied,
         )
 
     def __repr__(self) -> str:
@@ -125,8 +149,15 @@ class GiveUp:
     why: Literal["final", "cap", "deadline", "budget"]
 
 
+@attrs.frozen
+class SettleNow:
+    """An earlier attempt may have taken effect and this answer's status says it did (e.g.
+    a 404 for a stop retried after a lost answer): the call succeeds without a retry."""
+
+
 RECOVER = RecoverFirst()
-Decision = RetryIn | RecoverFirst | GiveUp
+SETTLE = SettleNow()
+Decision = RetryIn | RecoverFirst | SettleNow | GiveUp
 
 
 def decide(
@@ -138,6 +169,8 @@ def decide(
     budget_tokens: float,
     can_recover: bool,
     rand: Callable[[], float] = random.random,
+    settled_by: frozenset[int] = frozenset(),
+    after_maybe_applied: bool = False,
 ) -> Decision:
     """What to do after a failed attempt: pure, given `rand`.
 
@@ -149,12 +182,19 @@ def decide(
         budget_tokens: the client's `RetryBudget.tokens` now.
         can_recover: the call has a `recover` hook (and has not used it for this failure).
         rand: a source of floats in ``[0, 1)`` for the backoff jitter.
+        settled_by: statuses that mean "done" once an earlier attempt of the call may
+            have taken effect (the call's settle rule).
+        after_maybe_applied: an earlier attempt of this call failed with
+            `Failure.maybe_applied`.
 
     Returns:
+        `SETTLE` for an answer in `settled_by` after an attempt that may have taken effect;
         `RECOVER` for an ambiguous failure that can be checked; `GiveUp` when the failure
         is not retryable, the retries are spent, the wait does not fit (the cap or the
         deadline) or the budget has no whole token; else `RetryIn` the policy's delay.
     """
+    if after_maybe_applied and failure.status in settled_by:
+        return SETTLE
     if failure.ambiguous and can_recover:
         return RECOVER
     if not failure.retryable or attempt > policy.max_retries:

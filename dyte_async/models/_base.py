@@ -6,14 +6,24 @@ Nothing of ours is imported here.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
-from typing import Any, Generic, TypeVar
+from collections.abc import Iterator, Mapping
+from types import MappingProxyType
+from typing import Any, Final, Generic, TypeVar
 
 import attrs
 
-__all__ = ["Page"]
+__all__ = ["INFORMATIONAL", "TOLERANT", "Page"]
 
 T = TypeVar("T")
+
+#: Field metadata key: an informational field. When the server's value cannot be read as
+#: the field's type, the decoder keeps the field's default (None, False, 0 or an empty
+#: object) and logs one DEBUG line, instead of failing the call (see `models/__init__`).
+TOLERANT = "dyte_async.tolerant"
+
+
+#: The metadata of an informational field: `attrs.field(default=..., metadata=INFORMATIONAL)`.
+INFORMATIONAL: Final[Mapping[str, bool]] = MappingProxyType({TOLERANT: True})
 
 
 class _OpenStrEnum(str, enum.Enum):

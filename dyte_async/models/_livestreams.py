@@ -9,7 +9,7 @@ from datetime import datetime
 
 import attrs
 
-from dyte_async.models._base import _OpenStrEnum
+from dyte_async.models._base import INFORMATIONAL, _OpenStrEnum
 
 __all__ = [
     "Livestream",
@@ -55,17 +55,17 @@ class Livestream:
 
     id: str
     status: LivestreamStatus = LivestreamStatus.INVOKED
-    name: str | None = None
+    name: str | None = attrs.field(default=None, metadata=INFORMATIONAL)
     meeting_id: str | None = None
     ingest_server: str | None = None
     stream_key: str | None = attrs.field(default=None, repr=False)
     playback_url: str | None = None
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
-    disabled: bool = False
+    created_at: datetime | None = attrs.field(default=None, metadata=INFORMATIONAL)
+    updated_at: datetime | None = attrs.field(default=None, metadata=INFORMATIONAL)
+    disabled: bool = attrs.field(default=False, metadata=INFORMATIONAL)
     org_id: str | None = None
-    ingest_seconds: float | None = None
-    viewer_seconds: float | None = None
+    ingest_seconds: float | None = attrs.field(default=None, metadata=INFORMATIONAL)
+    viewer_seconds: float | None = attrs.field(default=None, metadata=INFORMATIONAL)
 
     @property
     def is_live(self) -> bool:
@@ -87,14 +87,14 @@ class LivestreamSession:
 
     id: str
     livestream_id: str | None = None
-    err_message: str | None = None
-    invoked_time: datetime | None = None
-    started_time: datetime | None = None
-    stopped_time: datetime | None = None
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
-    ingest_seconds: float | None = None
-    viewer_seconds: float | None = None
+    err_message: str | None = attrs.field(default=None, metadata=INFORMATIONAL)
+    invoked_time: datetime | None = attrs.field(default=None, metadata=INFORMATIONAL)
+    started_time: datetime | None = attrs.field(default=None, metadata=INFORMATIONAL)
+    stopped_time: datetime | None = attrs.field(default=None, metadata=INFORMATIONAL)
+    created_at: datetime | None = attrs.field(default=None, metadata=INFORMATIONAL)
+    updated_at: datetime | None = attrs.field(default=None, metadata=INFORMATIONAL)
+    ingest_seconds: float | None = attrs.field(default=None, metadata=INFORMATIONAL)
+    viewer_seconds: float | None = attrs.field(default=None, metadata=INFORMATIONAL)
 
 
 @attrs.frozen(kw_only=True)
@@ -119,16 +119,16 @@ class LivestreamDetails:
 class LivestreamAnalytics:
     """Totals over livestreams in a time range."""
 
-    count: int = 0
-    total_ingest_seconds: float = 0
-    total_viewer_seconds: float = 0
+    count: int = attrs.field(default=0, metadata=INFORMATIONAL)
+    total_ingest_seconds: float = attrs.field(default=0, metadata=INFORMATIONAL)
+    total_viewer_seconds: float = attrs.field(default=0, metadata=INFORMATIONAL)
 
 
 @attrs.frozen(kw_only=True)
 class LivestreamDayAnalytics:
     """Totals over livestreams for one day."""
 
-    date: str | None = None
-    count: int = 0
-    total_ingest_seconds: float = 0
-    total_viewer_seconds: float = 0
+    date: str | None = attrs.field(default=None, metadata=INFORMATIONAL)
+    count: int = attrs.field(default=0, metadata=INFORMATIONAL)
+    total_ingest_seconds: float = attrs.field(default=0, metadata=INFORMATIONAL)
+    total_viewer_seconds: float = attrs.field(default=0, metadata=INFORMATIONAL)

@@ -10,7 +10,7 @@ from typing import Any
 
 import attrs
 
-from dyte_async.models._base import _OpenStrEnum
+from dyte_async.models._base import INFORMATIONAL, _OpenStrEnum
 
 __all__ = ["Meeting", "MeetingStatus", "Participant"]
 
@@ -27,19 +27,21 @@ class Meeting:
     """A meeting. `live_stream_on_start` meetings start livestreaming when they start."""
 
     id: str
-    title: str | None = None
-    preferred_region: str | None = None
+    title: str | None = attrs.field(default=None, metadata=INFORMATIONAL)
+    preferred_region: str | None = attrs.field(default=None, metadata=INFORMATIONAL)
     status: MeetingStatus | None = None
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
-    record_on_start: bool = False
-    live_stream_on_start: bool = False
-    persist_chat: bool = False
-    summarize_on_end: bool = False
-    transcribe_on_end: bool | None = None
-    session_keep_alive_time_in_secs: float | None = None
-    recording_config: dict[str, Any] | None = None
-    ai_config: dict[str, Any] | None = None
+    created_at: datetime | None = attrs.field(default=None, metadata=INFORMATIONAL)
+    updated_at: datetime | None = attrs.field(default=None, metadata=INFORMATIONAL)
+    record_on_start: bool = attrs.field(default=False, metadata=INFORMATIONAL)
+    live_stream_on_start: bool = attrs.field(default=False, metadata=INFORMATIONAL)
+    persist_chat: bool = attrs.field(default=False, metadata=INFORMATIONAL)
+    summarize_on_end: bool = attrs.field(default=False, metadata=INFORMATIONAL)
+    transcribe_on_end: bool | None = attrs.field(default=None, metadata=INFORMATIONAL)
+    session_keep_alive_time_in_secs: float | None = attrs.field(
+        default=None, metadata=INFORMATIONAL
+    )
+    recording_config: dict[str, Any] | None = attrs.field(default=None, metadata=INFORMATIONAL)
+    ai_config: dict[str, Any] | None = attrs.field(default=None, metadata=INFORMATIONAL)
 
 
 @attrs.frozen(kw_only=True)
@@ -49,8 +51,8 @@ class Participant:
     id: str
     custom_participant_id: str | None = None
     preset_name: str | None = None
-    name: str | None = None
-    picture: str | None = None
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
+    name: str | None = attrs.field(default=None, metadata=INFORMATIONAL)
+    picture: str | None = attrs.field(default=None, metadata=INFORMATIONAL)
+    created_at: datetime | None = attrs.field(default=None, metadata=INFORMATIONAL)
+    updated_at: datetime | None = attrs.field(default=None, metadata=INFORMATIONAL)
     token: str | None = attrs.field(default=None, repr=False)

@@ -27,7 +27,7 @@ from typing import Any
 
 import attrs
 
-from dyte_async.models._base import _OpenStrEnum
+from dyte_async.models._base import INFORMATIONAL, _OpenStrEnum
 
 __all__ = [
     "AudioConfig",
@@ -370,6 +370,6 @@ class PresetSummary:
     """
 
     id: str
-    name: str | None = None
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
+    name: str | None = attrs.field(default=None, metadata=INFORMATIONAL)
+    created_at: datetime | None = attrs.field(default=None, metadata=INFORMATIONAL)
+    updated_at: datetime | None = attrs.field(default=None, metadata=INFORMATIONAL)

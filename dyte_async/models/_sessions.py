@@ -10,7 +10,7 @@ from typing import Any
 
 import attrs
 
-from dyte_async.models._base import _OpenStrEnum
+from dyte_async.models._base import INFORMATIONAL, _OpenStrEnum
 
 __all__ = ["ActiveSession", "ActiveSessionStatus", "ModerationResult", "SessionParticipant"]
 
@@ -44,19 +44,19 @@ class ActiveSession:
 
     id: str
     associated_id: str | None = None
-    meeting_display_name: str | None = None
-    type: str | None = None
+    meeting_display_name: str | None = attrs.field(default=None, metadata=INFORMATIONAL)
+    type: str | None = attrs.field(default=None, metadata=INFORMATIONAL)
     status: ActiveSessionStatus | None = None
-    live_participants: int | None = None
-    max_concurrent_participants: int | None = None
-    minutes_consumed: float | None = None
+    live_participants: int | None = attrs.field(default=None, metadata=INFORMATIONAL)
+    max_concurrent_participants: int | None = attrs.field(default=None, metadata=INFORMATIONAL)
+    minutes_consumed: float | None = attrs.field(default=None, metadata=INFORMATIONAL)
     organization_id: str | None = None
-    started_at: datetime | None = None
-    ended_at: datetime | None = None
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
-    meta: dict[str, Any] | None = None
-    breakout_rooms: tuple[ActiveSession, ...] = ()
+    started_at: datetime | None = attrs.field(default=None, metadata=INFORMATIONAL)
+    ended_at: datetime | None = attrs.field(default=None, metadata=INFORMATIONAL)
+    created_at: datetime | None = attrs.field(default=None, metadata=INFORMATIONAL)
+    updated_at: datetime | None = attrs.field(default=None, metadata=INFORMATIONAL)
+    meta: dict[str, Any] | None = attrs.field(default=None, metadata=INFORMATIONAL)
+    breakout_rooms: tuple[ActiveSession, ...] = attrs.field(default=(), metadata=INFORMATIONAL)
 
     @property
     def is_live(self) -> bool:
@@ -71,13 +71,13 @@ class SessionParticipant:
     id: str
     custom_participant_id: str | None = None
     user_id: str | None = None
-    name: str | None = None
-    display_name: str | None = None
-    email: str | None = None
-    picture: str | None = None
-    preset_name: str | None = None
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
+    name: str | None = attrs.field(default=None, metadata=INFORMATIONAL)
+    display_name: str | None = attrs.field(default=None, metadata=INFORMATIONAL)
+    email: str | None = attrs.field(default=None, metadata=INFORMATIONAL)
+    picture: str | None = attrs.field(default=None, metadata=INFORMATIONAL)
+    preset_name: str | None = attrs.field(default=None, metadata=INFORMATIONAL)
+    created_at: datetime | None = attrs.field(default=None, metadata=INFORMATIONAL)
+    updated_at: datetime | None = attrs.field(default=None, metadata=INFORMATIONAL)
 
 
 @attrs.frozen(kw_only=True)

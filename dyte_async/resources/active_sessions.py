@@ -2,34 +2,57 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from dyte_async._convert import structure
+from dyte_async._pipeline import Settle
 from dyte_async.errors import InvalidArgumentError, ResponseDecodeError
 from dyte_async.models import ActiveSession, ModerationResult, SessionParticipant
 from dyte_async.resources._base import Resource, int_or_none, segment
 
 __all__ = ["ActiveSessions"]
 
+logger = logging.getLogger("dyte_async.decode")
+
+# A retry that finds the participants (or the session) gone: the lost attempt acted.
+_GONE = Settle(statuses=frozenset({404}), meaning="the participants were already gone")
+
+
+def _participants(items: Any) -> tuple[SessionParticipant, ...]:
+    """The participants a kick or mute names; any the answer spells wrongly are left out
+    (with a DEBUG line): the write took effect, and only this report of it is damaged."""
+    if items is None:
+        return ()
+    if not isinstance(items, list):
+        logger.debug("ModerationResult.participants: not a JSON array; left empty")
+        return ()
+    participants = []
+    for item in items:
+        try:
+            participants.append(structure(item, SessionParticipant))
+        except ResponseDecodeError as exc:
+            logger.debug("ModerationResult.participants: one left out (%s)", exc)
+    return tuple(participants)
+
 
 def _moderation(data: Any, count_key: str | None = None) -> ModerationResult:
-    """A `ModerationResult` from `{action, participants[]}` or `{action, <count_key>}`."""
-    if data is None:
-        return ModerationResult()
+    """A `ModerationResult` from `{action, participants[]}` or `{action, <count_key>}`.
+
+    Every part is informational: a kick or mute the server answered with success succeeds
+    whatever the shape of the report (`data` not an object gives an empty result).
+    """
     if not isinstance(data, Mapping):
-        raise ResponseDecodeError(f"expected a JSON object, got {type(data).__name__}")
+        if data is not None:
+            logger.debug("ModerationResult: data is not a JSON object; left empty")
+        return ModerationResult()
     action = data.get("action")
     items = data.get("participants")
-    if items is None:
-        participants: tuple[SessionParticipant, ...] = ()
-    elif isinstance(items, list):
-        participants = tuple(structure(item, SessionParticipant) for item in items)
-    else:
-        raise ResponseDecodeError("expected a list under 'participants'")
+    participants = _participants(items)
     count = int_or_none(data.get(count_key)) if count_key else None
-    if count is None and items is not None:
-        count = len(participants)
+    if count is None and isinstance(items, list):
+        count = len(items)
     return ModerationResult(
         action=action if isinstance(action, str) else None,
         participants=participants,
@@ -70,8 +93,11 @@ def _targets(
 class ActiveSessions(Resource):
     """Active session endpoints (`dyte.active_sessions`). Every method takes a per-call `timeout=`.
 
-    Kicks and mutes are retried like reads (their effect does not add up), so after a
-    retry a kick may answer `NotFoundError` for participants its first attempt removed.
+    Kicks and mutes are retried like reads (their effect does not add up). A kick, mute
+    or kick-all retried after an attempt that may have taken effect (read timeout, dropped
+    connection, 5xx) that then answers 404 (participants, or the session, already gone)
+    succeeds with an empty `ModerationResult` (logged at INFO); a 404 to the first attempt
+    is still `NotFoundError`.
     """
 
     async def get(self, meeting_id: str, *, timeout: float | None = None) -> ActiveSession:
@@ -115,7 +141,7 @@ class ActiveSessions(Resource):
             NotFoundError: no such participant in the session, or no session running.
         """
         body = _targets(participant_ids, custom_participant_ids)
-        return await self._act(meeting_id, "kick", body, timeout)
+        return await self._act(meeting_id, "kick", body, timeout, settle=_GONE)
 
     async def kick_all(self, meeting_id: str, *, timeout: float | None = None) -> ModerationResult:
         """Remove everyone from the session (`POST .../active-session/kick-all`).
@@ -131,7 +157,12 @@ class ActiveSessions(Resource):
             NotFoundError: no session running.
         """
         return await self._act(
-            meeting_id, "kick-all", None, timeout, count_key="kicked_participants_count"
+            meeting_id,
+            "kick-all",
+            None,
+            timeout,
+            count_key="kicked_participants_count",
+            settle=_GONE,
         )
 
     async def mute(
@@ -159,7 +190,7 @@ class ActiveSessions(Resource):
             NotFoundError: no such participant in the session, or no session running.
         """
         body = _targets(participant_ids, custom_participant_ids)
-        return await self._act(meeting_id, "mute", body, timeout)
+        return await self._act(meeting_id, "mute", body, timeout, settle=_GONE)
 
     async def mute_all(
         self,
@@ -198,9 +229,14 @@ class ActiveSessions(Resource):
         timeout: float | None,
         *,
         count_key: str | None = None,
+        settle: Settle | None = None,
     ) -> ModerationResult:
         envelope = await self._pipeline.send(
-            "POST", f"{self._path(meeting_id)}/{action}", json=body, timeout=timeout
+            "POST",
+            f"{self._path(meeting_id)}/{action}",
+            json=body,
+            timeout=timeout,
+            settle=settle,
         )
         return _moderation(envelope.data, count_key)
 

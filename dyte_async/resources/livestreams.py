@@ -17,7 +17,7 @@ from dyte_async._convert import (
     structure,
 )
 from dyte_async._pagination import AsyncPaginator
-from dyte_async._pipeline import Pipeline
+from dyte_async._pipeline import Pipeline, Settle
 from dyte_async._poller import (
     DEFAULT_POLL_INTERVAL,
     DEFAULT_WAIT_TIMEOUT,
@@ -50,6 +50,9 @@ if TYPE_CHECKING:
 __all__ = ["Livestreams"]
 
 _SORT_ORDERS = {"ASC": "ASC", "DSC": "DSC", "DESC": "DSC"}
+
+# A stop's retry that finds nothing live: the lost first attempt stopped it.
+_STOPPED = Settle(statuses=frozenset({404}), meaning="the livestream was already stopped")
 
 TimeArg = datetime | str | int | float | None
 
@@ -88,7 +91,9 @@ class Livestreams(Resource):
 
         Never starts two: after an ambiguous failure (read timeout, dropped connection,
         500/502/504) the client asks `get_active(meeting_id)` and returns the livestream it
-        finds; only when there is none does it send the POST again.
+        finds; only when there is none does it send the POST again. If that POST then
+        answers 409 (already active), the first one took effect after all: the active
+        livestream is read and returned (logged at INFO).
 
         Args:
             meeting_id: the meeting.
@@ -108,14 +113,24 @@ class Livestreams(Resource):
         body = without_none({"name": name, "video_config": dict(video_config or {}) or None})
         active_path = f"/meetings/{segment(meeting_id, 'meeting_id')}/active-livestream"
 
+        async def active(deadline: float) -> Envelope:
+            return await self._pipeline.send("GET", active_path, deadline=deadline)
+
         async def recover(deadline: float) -> Envelope | None:
             try:
-                return await self._pipeline.send("GET", active_path, deadline=deadline)
+                return await active(deadline)
             except NotFoundError:
                 return None
 
+        settle = Settle(statuses=frozenset({409}), meaning="a livestream is active", resolve=active)
         envelope = await self._pipeline.send(
-            "POST", path, json=body, timeout=timeout, idempotent=False, recover=recover
+            "POST",
+            path,
+            json=body,
+            timeout=timeout,
+            idempotent=False,
+            recover=recover,
+            settle=settle,
         )
         return _with_meeting(structure(envelope.data, Livestream), meeting_id)
 
@@ -132,20 +147,25 @@ class Livestreams(Resource):
     async def stop(self, meeting_id: str, *, timeout: float | None = None) -> str:
         """Stop livestreaming a meeting (`POST /meetings/{meeting_id}/active-livestream/stop`).
 
+        A stop retried after an attempt that may have taken effect (read timeout, dropped
+        connection, 5xx) that then answers 404 did stop the livestream: it returns `""`
+        (logged at INFO). A 404 to the first attempt is still `NotFoundError`.
+
         Returns:
-            The server's message, e.g. "Stopped live stream successfully".
+            The server's message, e.g. "Stopped live stream successfully"; `""` when the
+            answer has none (`{"data": {}}`: the spec does not require one).
 
         Raises:
             NotFoundError: nothing was live.
         """
         path = f"/meetings/{segment(meeting_id, 'meeting_id')}/active-livestream/stop"
-        envelope = await self._pipeline.send("POST", path, timeout=timeout)
+        envelope = await self._pipeline.send("POST", path, timeout=timeout, settle=_STOPPED)
         data = envelope.data
         if isinstance(data, Mapping) and isinstance(data.get("message"), str):
             return str(data["message"])
         if isinstance(data, str):
             return data
-        raise ResponseDecodeError("stop: the answer has no message", body=repr(data))
+        return ""
 
     def list_for_meeting(
         self, meeting_id: str, *, per_page: int | None = None, timeout: float | None = None

@@ -116,11 +116,13 @@ def test_json_object_fields_are_plain_dict_copies() -> None:
         (Preset, {"id": "p", "name": "n", "ui": 3}),
     ],
 )
-def test_a_json_object_field_that_is_no_object_is_a_decode_error(
+def test_a_json_object_field_that_is_no_object_is_left_out(
     cls: type[Any], body: dict[str, Any]
 ) -> None:
-    with pytest.raises(ResponseDecodeError, match=r"expected a JSON object, got (list|str|int)"):
-        structure(body, cls)
+    # Informational (issue 12): None, never a failed call.
+    decoded = structure(body, cls)
+    (name,) = (key for key in body if key not in ("id", "name"))
+    assert getattr(decoded, name) is None
 
 
 def test_only_dict_of_str_to_any_is_the_json_object_hook() -> None:
@@ -178,8 +180,13 @@ def test_open_enums_keep_any_string_or_number(value: Any, expected: str) -> None
 
 @pytest.mark.parametrize("value", [True, [], {"a": 1}])
 def test_an_open_enum_of_another_type_is_a_decode_error(value: Any) -> None:
-    with pytest.raises(ResponseDecodeError, match=re.escape(f"not a ViewType: {value!r}")):
-        structure({"view_type": value}, PresetConfig)
+    # A status is strict; its message names the type, never the value.
+    with pytest.raises(
+        ResponseDecodeError, match=re.escape(f"not a LivestreamStatus: {type(value).__name__}")
+    ):
+        structure({"id": "l", "status": value}, Livestream)
+    # A preset's view type is informational: None (and `raw` keeps the value).
+    assert structure({"view_type": value}, PresetConfig).view_type is None
 
 
 def test_a_session_status_is_a_string_only() -> None:
@@ -187,7 +194,7 @@ def test_a_session_status_is_a_string_only() -> None:
         structure({"id": "s", "status": "LIVE"}, ActiveSession).status is ActiveSessionStatus.LIVE
     )
     assert structure({"id": "s", "status": "PAUSED"}, ActiveSession).status == "PAUSED"
-    with pytest.raises(ResponseDecodeError, match="not a session status: 1"):
+    with pytest.raises(ResponseDecodeError, match="not a session status: int"):
         structure({"id": "s", "status": 1}, ActiveSession)
 
 
@@ -216,15 +223,14 @@ def test_session_times_and_rooms_otherwise_decode() -> None:
     (room,) = session.breakout_rooms
     assert room == ActiveSession(id="room-1", status=ActiveSessionStatus("PAUSED"))
     assert structure({"id": "s", "breakout_rooms": None}, ActiveSession).breakout_rooms == ()
-    with pytest.raises(ResponseDecodeError, match="not a date-time: complex"):
-        structure({"id": "s", "ended_at": 1.5j}, ActiveSession)
-    with pytest.raises(ResponseDecodeError, match="Invalid isoformat"):
-        structure({"id": "s", "ended_at": "never"}, ActiveSession)
+    # Informational times (issue 12): None when they cannot be read.
+    assert structure({"id": "s", "ended_at": 1.5j}, ActiveSession).ended_at is None
+    assert structure({"id": "s", "ended_at": "never"}, ActiveSession).ended_at is None
 
 
 def test_a_session_that_is_no_object_is_a_decode_error(own_converter: cattrs.Converter) -> None:
-    with pytest.raises(ResponseDecodeError, match=r"for ActiveSession, got str$"):
-        structure({"id": "s", "breakout_rooms": ["room-1"]}, ActiveSession)
+    # Breakout rooms are informational: none when they cannot be read.
+    assert structure({"id": "s", "breakout_rooms": ["room-1"]}, ActiveSession).breakout_rooms == ()
     with pytest.raises(
         ResponseDecodeError, match="expected a JSON object for ActiveSession, got list"
     ):

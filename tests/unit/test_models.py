@@ -122,9 +122,9 @@ def test_disabled_defaults_to_false_when_absent() -> None:
 
 
 @pytest.mark.parametrize("raw", ["maybe", "disabled", [], {}])
-def test_an_unreadable_disabled_is_a_decode_error(raw: Any) -> None:
-    with pytest.raises(ResponseDecodeError):
-        livestream(disabled=raw)
+def test_an_unreadable_disabled_is_false(raw: Any) -> None:
+    # Informational (issue 12): the spec's inline schemas type it as a string.
+    assert livestream(disabled=raw).disabled is False
 
 
 @settings(max_examples=200, deadline=None)
@@ -145,9 +145,9 @@ def test_session_seconds_are_numbers_from_numbers_or_strings(value: float, as_st
 
 
 @pytest.mark.parametrize("raw", ["sixty", True, [60], {"s": 60}])
-def test_unreadable_seconds_are_a_decode_error(raw: Any) -> None:
-    with pytest.raises(ResponseDecodeError):
-        structure({"id": "s-1", "ingest_seconds": raw}, LivestreamSession)
+def test_unreadable_seconds_are_none(raw: Any) -> None:
+    session = structure({"id": "s-1", "ingest_seconds": raw}, LivestreamSession)
+    assert session.ingest_seconds is None
 
 
 @pytest.mark.parametrize(
@@ -191,9 +191,8 @@ def test_any_iso_timestamp_round_trips(moment: datetime) -> None:
 
 
 @pytest.mark.parametrize("raw", ["yesterday", "2023-13-45T00:00:00Z", [], True])
-def test_an_unreadable_timestamp_is_a_decode_error(raw: Any) -> None:
-    with pytest.raises(ResponseDecodeError):
-        livestream(created_at=raw)
+def test_an_unreadable_timestamp_is_none(raw: Any) -> None:
+    assert livestream(created_at=raw).created_at is None
 
 
 def test_null_timestamps_and_messages_stay_none() -> None:
