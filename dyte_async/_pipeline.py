@@ -17,9 +17,12 @@ Every request the client sends (resources, paginators, the poller) goes through
   connection was never made, or a 429), or after a `recover` hook (e.g. "is a livestream
   already active?") answered that nothing happened.
 
-Every request goes through the public `AsyncClient.send` and is read and closed there, so
-its connection goes back to the pool whatever happens; it is built once per call by
-`_request.RequestBuilder`.
+Every request goes through the public `AsyncClient.send` (streamed) and is read and
+closed there, so its connection goes back to the pool whatever happens; it is built once
+per call by `_request.RequestBuilder`. Every answer's body (success or error) is read
+under `max_response_bytes`, its gzip/deflate inflated incrementally (`_body`): past the
+cap the call fails with `ResponseTooLargeError`, never retried, and the connection is
+closed unread rather than pooled.
 
 The send path, one idea per function: `send` (the loop over attempts), `_attempt` (deadline
 and concurrency slot), `_rate_limited` (the limiter slot), `_transmit` (httpx), what a
@@ -45,6 +48,7 @@ import anyio.lowlevel
 import attrs
 import httpx
 
+from dyte_async._body import DEFAULT_MAX_RESPONSE_BYTES, BodyCorrupt, BodyTooLarge, read_capped
 from dyte_async._classify import network_failure, status_failure
 from dyte_async._clock import Clock
 from dyte_async._ratelimit import Limiter, LimiterTimeout
@@ -65,6 +69,7 @@ from dyte_async.errors import (
     APITimeoutError,
     ClientClosedError,
     DyteError,
+    ResponseTooLargeError,
 )
 
 __all__ = ["ClientStats", "Pipeline", "Recover", "logger"]
@@ -168,6 +173,7 @@ class Pipeline:
         clock: Clock,
         attempt_timeout: float | None = None,
         own_http: bool = False,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self._get_http = get_http
         #: `own_http`: `get_http` returns a client we built (and configured) ourselves.
@@ -185,6 +191,8 @@ class Pipeline:
         #: happened). The call's deadline bounds every attempt whatever this says.
         self.attempt_timeout = attempt_timeout
         self.clock = clock
+        #: the most bytes of one answer's body (decoded) read; past it ResponseTooLargeError.
+        self.max_response_bytes = max_response_bytes
         self._counters = _Counters()
 
     def stats(self) -> ClientStats:
@@ -418,16 +426,70 @@ class Pipeline:
         self._counters.requests += 1
         trace.sent_at = self.clock.now()
         try:
-            response = await http.send(request)
+            response = await self._send_and_read(http, request)
         except httpx.HTTPError as exc:
             self._log_attempt(call, type(exc).__name__, attempt, trace)
             return network_failure(call.method, call.path, exc, call.idempotent)
+        except ResponseTooLargeError as exc:
+            self._log_attempt(call, type(exc).__name__, attempt, trace)
+            raise ResponseTooLargeError(
+                f"{call.method} {call.path}: the answer is larger than "
+                f"{self.max_response_bytes} bytes (max_response_bytes)",
+                status_code=exc.status_code,
+            ) from None
         except RuntimeError as exc:
             if http.is_closed:  # closed before or while the request was in flight
                 raise ClientClosedError("this AsyncDyte client was closed during the call") from exc
             raise
         self._log_attempt(call, str(response.status_code), attempt, trace)
         return response
+
+    async def _send_and_read(
+        self, http: httpx.AsyncClient, request: httpx.Request
+    ) -> httpx.Response:
+        """Send `request`, read its body under the cap and close it.
+
+        Returns:
+            The answer, its body read and decoded (no Content-Encoding left).
+
+        Raises:
+            httpx.HTTPError: the network failed, or the compressed body is corrupt
+                (`httpx.DecodingError`, as httpx's own reader says).
+            ResponseTooLargeError: the decoded body is larger than `max_response_bytes`.
+        """
+        streamed = await http.send(request, stream=True)
+        if streamed.is_stream_consumed:  # a transport that returns read answers (fakes, mocks)
+            if len(streamed.content) > self.max_response_bytes:
+                raise ResponseTooLargeError(
+                    "the answer is too large", status_code=streamed.status_code
+                )
+            return streamed
+        try:
+            encoding = streamed.headers.get("content-encoding")
+            try:
+                body = await read_capped(streamed.aiter_raw(), encoding, self.max_response_bytes)
+            except BodyTooLarge:
+                raise ResponseTooLargeError(
+                    "the answer is too large", status_code=streamed.status_code
+                ) from None
+            except BodyCorrupt:
+                raise httpx.DecodingError(
+                    "the answer's compressed body is corrupt", request=request
+                ) from None
+        finally:
+            await streamed.aclose()
+        headers = [
+            (name, value)
+            for name, value in streamed.headers.multi_items()
+            if name.lower() != "content-encoding"
+        ]
+        return httpx.Response(
+            streamed.status_code,
+            headers=headers,
+            content=body,
+            request=request,
+            extensions=streamed.extensions,
+        )
 
     def _timeouts(self, remaining: float) -> dict[str, float]:
         """httpx's per-request timeouts for an attempt with `remaining` seconds left."""

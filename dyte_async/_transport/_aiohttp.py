@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from dyte_async._body import DEFAULT_MAX_RESPONSE_BYTES
 from dyte_async._transport._errors import aiohttp_errors, from_aiohttp
 from dyte_async._transport._tls import default_ssl_context
+from dyte_async.errors import ResponseTooLargeError
 
 if TYPE_CHECKING:
     import aiohttp
@@ -23,7 +25,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     The session (and its connector, of `limits.max_connections` connections, idle ones
     kept `limits.keepalive_expiry` seconds) is made at the first request, inside the loop.
     Each answer's body is read before the response is returned (the API's answers are
-    small JSON documents).
+    small JSON documents), as it came (still encoded: httpx's reader, or the pipeline's
+    capped one, undoes its Content-Encoding) and at most `max_body` bytes of it: past
+    that, `ResponseTooLargeError` and the connection is closed, not pooled.
 
     Per-request timeouts (`request.extensions["timeout"]`) map to aiohttp's: `pool` to
     `connect` (the wait for a connection plus connecting), `connect` to `sock_connect`,
@@ -34,10 +38,18 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     Args:
         limits: connection limits (`max_connections` None means no limit).
         ssl_context: TLS settings (default: httpx's, verified).
+        max_body: the most bytes of one answer's body read from the network.
     """
 
-    def __init__(self, *, limits: httpx.Limits, ssl_context: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        limits: httpx.Limits,
+        ssl_context: ssl.SSLContext | None = None,
+        max_body: int = DEFAULT_MAX_RESPONSE_BYTES,
+    ) -> None:
         self._limits = limits
+        self._max_body = max_body
         self._ssl_context = ssl_context
         self._session: aiohttp.ClientSession | None = None
         self._closed = False
@@ -84,10 +96,11 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             request: the request (its body read or streamed).
 
         Returns:
-            The answer, its body read and its stream closed.
+            The answer, its (encoded) body read, in memory.
 
         Raises:
             httpx.TransportError: the subclass of the same meaning as aiohttp's error.
+            ResponseTooLargeError: the body is longer than `max_body` bytes.
         """
         session = self._session or self._open()
         timeout = request.extensions.get("timeout")
@@ -106,7 +119,10 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 server_hostname=request.extensions.get("sni_hostname"),
             )
             try:
-                body = await response.read()
+                body = await _read_body(response, self._max_body, request)
+            except ResponseTooLargeError:
+                response.close()  # the rest of the body is on the wire: not reusable
+                raise
             finally:
                 response.release()
         except self._errors as exc:
@@ -124,6 +140,20 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             await session.close()
 
 
+async def _read_body(response: Any, cap: int, request: httpx.Request) -> bytes:
+    """The raw body, chunk by chunk as the network gives it, refused past `cap` bytes."""
+    body = bytearray()
+    async for chunk in response.content.iter_any():
+        body += chunk
+        if len(body) > cap:
+            raise ResponseTooLargeError(
+                f"{request.method} {request.url.path}: the answer is larger than {cap} bytes "
+                "(max_response_bytes)",
+                status_code=response.status,
+            )
+    return bytes(body)
+
+
 def _read_response(
     status: int,
     raw_headers: Any,
@@ -131,9 +161,15 @@ def _read_response(
     request: httpx.Request,
     extensions: dict[str, Any],
 ) -> httpx.Response:
-    """An `httpx.Response` whose body has been read (and decoded per `Content-Encoding`)."""
+    """An `httpx.Response` over the body read, still encoded: not decoded here (httpx's
+    `Response(content=...)` would inflate it whole), but by whoever reads it (`aread`, or
+    the pipeline's capped reader)."""
     return httpx.Response(
-        status, headers=raw_headers, content=body, request=request, extensions=extensions
+        status,
+        headers=raw_headers,
+        stream=httpx.ByteStream(body),
+        request=request,
+        extensions=extensions,
     )
 
 
