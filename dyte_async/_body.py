@@ -35,6 +35,9 @@ __all__ = [
 #: (a page of 100 meetings is well under 100 KB).
 DEFAULT_MAX_RESPONSE_BYTES: Final = 4 * 1024 * 1024
 
+#: Raw bytes fed at once by `feed_all`.
+_FEED: Final = 64 * 1024
+
 #: Most bytes one `decompress` call may produce (bounds the time one call holds the loop).
 _STEP: Final = 256 * 1024
 
@@ -146,6 +149,18 @@ class CappedDecoder:
             self._body += piece
         if len(self._body) > self._cap:
             raise BodyTooLarge
+
+    def feed_all(self, body: bytes) -> bytes:
+        """Decode a whole raw body (fed in network-chunk-sized pieces): `feed` + `finish`.
+
+        Raises:
+            BodyTooLarge: the body passed the cap.
+            BodyCorrupt: a compressed layer is corrupt.
+        """
+        view = memoryview(body)
+        for start in range(0, len(view), _FEED):
+            self.feed(bytes(view[start : start + _FEED]))
+        return self.finish()
 
     def finish(self) -> bytes:
         """The whole decoded body, once every raw chunk was fed.

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from dyte_async._body import DEFAULT_MAX_RESPONSE_BYTES
+from dyte_async._body import DEFAULT_MAX_RESPONSE_BYTES, BodyCorrupt, BodyTooLarge, CappedDecoder
 from dyte_async._transport._errors import aiohttp_errors, from_aiohttp
 from dyte_async._transport._tls import default_ssl_context
 from dyte_async.errors import ResponseTooLargeError
@@ -25,9 +25,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     The session (and its connector, of `limits.max_connections` connections, idle ones
     kept `limits.keepalive_expiry` seconds) is made at the first request, inside the loop.
     Each answer's body is read before the response is returned (the API's answers are
-    small JSON documents), as it came (still encoded: httpx's reader, or the pipeline's
-    capped one, undoes its Content-Encoding) and at most `max_body` bytes of it: past
-    that, `ResponseTooLargeError` and the connection is closed, not pooled.
+    small JSON documents), at most `max_body` bytes of it, and decoded (gzip, deflate)
+    incrementally under the same cap: past it, `ResponseTooLargeError`, and the
+    connection is closed, not pooled.
 
     Per-request timeouts (`request.extensions["timeout"]`) map to aiohttp's: `pool` to
     `connect` (the wait for a connection plus connecting), `connect` to `sock_connect`,
@@ -96,7 +96,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             request: the request (its body read or streamed).
 
         Returns:
-            The answer, its (encoded) body read, in memory.
+            The answer, its body read and its stream closed.
 
         Raises:
             httpx.TransportError: the subclass of the same meaning as aiohttp's error.
@@ -130,7 +130,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         extensions: dict[str, Any] = {"http_version": b"HTTP/1.1"}
         if response.reason:
             extensions["reason_phrase"] = response.reason.encode("ascii", "replace")
-        return _read_response(response.status, response.raw_headers, body, request, extensions)
+        return _read_response(
+            response.status, response.raw_headers, body, request, extensions, self._max_body
+        )
 
     async def aclose(self) -> None:
         """Close the session (and its connections); the transport cannot be reused."""
@@ -146,11 +148,7 @@ async def _read_body(response: Any, cap: int, request: httpx.Request) -> bytes:
     async for chunk in response.content.iter_any():
         body += chunk
         if len(body) > cap:
-            raise ResponseTooLargeError(
-                f"{request.method} {request.url.path}: the answer is larger than {cap} bytes "
-                "(max_response_bytes)",
-                status_code=response.status,
-            )
+            raise _too_large(request, response.status, cap)
     return bytes(body)
 
 
@@ -160,16 +158,44 @@ def _read_response(
     body: bytes,
     request: httpx.Request,
     extensions: dict[str, Any],
+    cap: int = DEFAULT_MAX_RESPONSE_BYTES,
 ) -> httpx.Response:
-    """An `httpx.Response` over the body read, still encoded: not decoded here (httpx's
-    `Response(content=...)` would inflate it whole), but by whoever reads it (`aread`, or
-    the pipeline's capped reader)."""
-    return httpx.Response(
-        status,
-        headers=raw_headers,
-        stream=httpx.ByteStream(body),
-        request=request,
-        extensions=extensions,
+    """An `httpx.Response` whose body has been read and decoded per `Content-Encoding`,
+    as `httpx.Response(content=body)` would make it, but inflated incrementally under
+    `cap` (httpx would inflate it whole: a 1 MB gzip bomb is 1 GiB).
+
+    Raises:
+        ResponseTooLargeError: the decoded body is larger than `cap`.
+        httpx.DecodingError: the compressed body is corrupt (as httpx says).
+    """
+    # The headers `httpx.Response(content=body)` would have: the answer's, and a
+    # Content-Length of the body as it came when the answer had none.
+    shown = httpx.Headers(raw_headers)
+    shown.setdefault("Content-Length", str(len(body)))
+    headers = shown.copy()
+    encoding = headers.get("content-encoding")
+    if encoding is not None:
+        try:
+            body = CappedDecoder(encoding, cap).feed_all(body)
+        except BodyTooLarge:
+            raise _too_large(request, status, cap) from None
+        except BodyCorrupt:
+            raise httpx.DecodingError(
+                "the answer's compressed body is corrupt", request=request
+            ) from None
+        del headers["content-encoding"]  # decoded: httpx must not decode it again
+    response = httpx.Response(
+        status, headers=headers, content=body, request=request, extensions=extensions
+    )
+    response.headers = shown
+    return response
+
+
+def _too_large(request: httpx.Request, status: int, cap: int) -> ResponseTooLargeError:
+    return ResponseTooLargeError(
+        f"{request.method} {request.url.path}: the answer is larger than {cap} bytes "
+        "(max_response_bytes)",
+        status_code=status,
     )
 
 

@@ -84,11 +84,16 @@ class _Body(httpx.AsyncByteStream):
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         read = 0
+        chunks = aiter(self._stream)
         try:
-            async for chunk in self._stream:
+            async for chunk in chunks:
                 read += len(chunk)
                 if read > self._cap:
                     request = self._request
+                    # Closed now (which closes the connection mid-body), not by the GC.
+                    close = getattr(chunks, "aclose", None)
+                    if close is not None:
+                        await close()
                     raise ResponseTooLargeError(
                         f"{request.method} {request.url.path}: the answer is larger than "
                         f"{self._cap} bytes (max_response_bytes)",
