@@ -14,6 +14,7 @@ for). Other encodings are passed through as they are (httpx's own rule), or refu
 (`strict=True`, for the webhook key).
 
 The cap applies to the decoded body: `BodyTooLarge` as soon as it would pass it.
+`send_and_read` is the pipeline's use of it: send streamed, read under the cap, close.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ import zlib
 from collections.abc import AsyncIterable
 from typing import Any, Final
 
+import httpx
+
+from dyte_async.errors import ResponseTooLargeError
+
 __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
     "BodyCorrupt",
@@ -29,6 +34,7 @@ __all__ = [
     "CappedDecoder",
     "UnsupportedEncoding",
     "read_capped",
+    "send_and_read",
 ]
 
 #: `AsyncDyte(max_response_bytes=...)`'s default: the API's answers are small JSON documents
@@ -211,3 +217,58 @@ async def read_capped(
         if close is not None:
             await close()
     return decoder.finish()
+
+
+async def send_and_read(
+    http: httpx.AsyncClient, request: httpx.Request, cap: int
+) -> httpx.Response:
+    """Send `request` on `http` (streamed), read its body under `cap` and close it.
+
+    An answer its transport has already read (ours over aiohttp, which decodes under the
+    same cap; fakes; mocks) is only measured.
+
+    Args:
+        http: the client to send with (ours, or the user's `http_client=`).
+        request: the request.
+        cap: the most bytes the decoded body may hold.
+
+    Returns:
+        The answer, its body read and decoded (Content-Encoding dropped when decoded here).
+
+    Raises:
+        httpx.HTTPError: the network failed, or the compressed body is corrupt
+            (`httpx.DecodingError`, as httpx's own reader says).
+        ResponseTooLargeError: the decoded body is larger than `cap` (the connection is
+            closed mid-body, so never pooled).
+    """
+    streamed = await http.send(request, stream=True)
+    if streamed.is_stream_consumed:
+        if len(streamed.content) > cap:
+            raise ResponseTooLargeError("the answer is too large", status_code=streamed.status_code)
+        return streamed
+    try:
+        encoding = streamed.headers.get("content-encoding")
+        try:
+            body = await read_capped(streamed.aiter_raw(), encoding, cap)
+        except BodyTooLarge:
+            raise ResponseTooLargeError(
+                "the answer is too large", status_code=streamed.status_code
+            ) from None
+        except BodyCorrupt:
+            raise httpx.DecodingError(
+                "the answer's compressed body is corrupt", request=request
+            ) from None
+    finally:
+        await streamed.aclose()
+    headers = [
+        (name, value)
+        for name, value in streamed.headers.multi_items()
+        if name.lower() != "content-encoding"
+    ]
+    return httpx.Response(
+        streamed.status_code,
+        headers=headers,
+        content=body,
+        request=request,
+        extensions=streamed.extensions,
+    )

@@ -48,7 +48,7 @@ import anyio.lowlevel
 import attrs
 import httpx
 
-from dyte_async._body import DEFAULT_MAX_RESPONSE_BYTES, BodyCorrupt, BodyTooLarge, read_capped
+from dyte_async._body import DEFAULT_MAX_RESPONSE_BYTES, send_and_read
 from dyte_async._classify import network_failure, status_failure
 from dyte_async._clock import Clock
 from dyte_async._ratelimit import Limiter, LimiterTimeout
@@ -426,7 +426,7 @@ class Pipeline:
         self._counters.requests += 1
         trace.sent_at = self.clock.now()
         try:
-            response = await self._send_and_read(http, request)
+            response = await send_and_read(http, request, self.max_response_bytes)
         except httpx.HTTPError as exc:
             self._log_attempt(call, type(exc).__name__, attempt, trace)
             return network_failure(call.method, call.path, exc, call.idempotent)
@@ -443,53 +443,6 @@ class Pipeline:
             raise
         self._log_attempt(call, str(response.status_code), attempt, trace)
         return response
-
-    async def _send_and_read(
-        self, http: httpx.AsyncClient, request: httpx.Request
-    ) -> httpx.Response:
-        """Send `request`, read its body under the cap and close it.
-
-        Returns:
-            The answer, its body read and decoded (no Content-Encoding left).
-
-        Raises:
-            httpx.HTTPError: the network failed, or the compressed body is corrupt
-                (`httpx.DecodingError`, as httpx's own reader says).
-            ResponseTooLargeError: the decoded body is larger than `max_response_bytes`.
-        """
-        streamed = await http.send(request, stream=True)
-        if streamed.is_stream_consumed:  # a transport that returns read answers (fakes, mocks)
-            if len(streamed.content) > self.max_response_bytes:
-                raise ResponseTooLargeError(
-                    "the answer is too large", status_code=streamed.status_code
-                )
-            return streamed
-        try:
-            encoding = streamed.headers.get("content-encoding")
-            try:
-                body = await read_capped(streamed.aiter_raw(), encoding, self.max_response_bytes)
-            except BodyTooLarge:
-                raise ResponseTooLargeError(
-                    "the answer is too large", status_code=streamed.status_code
-                ) from None
-            except BodyCorrupt:
-                raise httpx.DecodingError(
-                    "the answer's compressed body is corrupt", request=request
-                ) from None
-        finally:
-            await streamed.aclose()
-        headers = [
-            (name, value)
-            for name, value in streamed.headers.multi_items()
-            if name.lower() != "content-encoding"
-        ]
-        return httpx.Response(
-            streamed.status_code,
-            headers=headers,
-            content=body,
-            request=request,
-            extensions=streamed.extensions,
-        )
 
     def _timeouts(self, remaining: float) -> dict[str, float]:
         """httpx's per-request timeouts for an attempt with `remaining` seconds left."""
