@@ -5,7 +5,9 @@
 - "endless": a chunked body of `x` that never ends (bounded here: `ENDLESS_LIMIT` bytes
   or `SERVER_SECONDS`, whichever comes first);
 - "bomb": 1 MB of gzip holding 1 GiB of zeros, compressed lazily, 1 MiB at a time;
-- "deep": JSON nested `DEEP` levels (`{"data": [[[...]]]}`).
+- "deep": JSON nested `DEEP` levels (`{"data": [[[...]]]}`);
+
+and a path ending in `/ok` with a small valid answer, on the same connection.
 
 `Meter` measures, around one call, the growth of the process's resident memory (peak,
 from the kernel's high-water mark reset before the call and a sampler), the longest gap
@@ -32,6 +34,7 @@ SERVER_SECONDS = 60.0
 BOMB_ZEROS = 1024**3
 DEEP = 100_000
 _CHUNK = 64 * 1024
+OK_BODY = b'{"success": true, "data": {"id": "ok", "title": "fine"}}'
 
 
 def bomb_chunks() -> Iterator[bytes]:
@@ -68,6 +71,8 @@ class MisbehavingServer:
         self.status = status
         self.port = 0
         self.sent = 0
+        #: connections accepted (a refused body's connection must not be reused).
+        self.connections = 0
 
     def _head(self, extra: str = "") -> bytes:
         return (
@@ -97,11 +102,23 @@ class MisbehavingServer:
             self.sent += _CHUNK
 
     async def _handle(self, stream: anyio.abc.SocketStream) -> None:
+        """Answer requests on one connection: `.../ok` well (then the next request), any
+        other path with the bad body (then the connection ends)."""
+        self.connections += 1
         reader = BufferedByteReceiveStream(stream)
         async with stream:
             try:
-                await reader.receive_until(b"\r\n\r\n", 65536)
-                await self._answer(stream)
+                while True:
+                    head = await reader.receive_until(b"\r\n\r\n", 65536)
+                    if head.split(b" ", 2)[1].endswith(b"/ok"):
+                        body = OK_BODY
+                        await stream.send(
+                            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                            b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+                        )
+                        continue
+                    await self._answer(stream)
+                    return
             except (anyio.EndOfStream, anyio.IncompleteRead, anyio.BrokenResourceError, OSError):
                 return
 

@@ -3,7 +3,8 @@
 A server on 127.0.0.1 (`bounded_server.MisbehavingServer`) answers a `meetings.get` with
 a bad body; the call must fail with a typed error within its timeout, the process must
 not grow by more than 200 MB, and the event loop must never stall for 2 s. Every probe
-runs on asyncio with both transports and on trio with httpcore (aiohttp is asyncio-only).
+runs on asyncio with both transports and on trio with httpcore (aiohttp is asyncio-only);
+after it, a second call must work on a new connection (the cut one was not pooled).
 Measured before bounded reading: an endless body grew the process by GBs until the
 deadline, the bomb was inflated whole (GBs, the loop frozen for seconds), nested JSON
 raised a bare RecursionError.
@@ -63,10 +64,14 @@ async def probe(kind: str, status: int, http_backend: str) -> tuple[BaseExceptio
         async with client, meter.measure():
             with pytest.raises(ResponseDecodeError) as info:
                 await client.meetings.get("m-1")
+            # The next call works: the refused answer's bytes reach no one.
+            assert (await client.meetings.get("ok")).id == "ok"
     logging.getLogger(__name__).warning("%s %s %s: %s", kind, status, http_backend, meter)
     assert meter.rss_growth_mb < MAX_RSS_MB, str(meter)
     assert meter.stall < MAX_STALL, str(meter)
     assert meter.duration < TIMEOUT + MARGIN, str(meter)
+    if kind != "deep":  # a body cut short: its connection was closed, never pooled
+        assert server.connections == 2
     return info.value, meter
 
 
