@@ -18,6 +18,7 @@ from dyte_async._config import (
     DEFAULT_BASE_URL,
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_TIMEOUT,
     DYTE_RATE_LIMIT,
     REALTIMEKIT_BASE_URL,
@@ -79,6 +80,10 @@ class AsyncDyte:
         allow_insecure_http: allow `http://` to a host other than loopback.
         clock: a `Clock` (tests pass `dyte_async.testing.FakeClock`).
         headers: extra headers sent with every request.
+        max_response_bytes: the most bytes of one answer's body read (after gzip/deflate
+            is undone, incrementally), success or error, on every transport and with
+            `http_client=`: past it the call fails with `ResponseTooLargeError` (never
+            retried) and the connection is closed. Default 4 MiB.
 
     Raises:
         ConfigurationError: credentials missing, or an unsafe or malformed base URL.
@@ -103,6 +108,7 @@ class AsyncDyte:
         allow_insecure_http: bool = False,
         clock: Clock | None = None,
         headers: Mapping[str, str] | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         _authorization: str | None = None,
         _default_rate_limit: RateLimit = DYTE_RATE_LIMIT,
     ) -> None:
@@ -125,6 +131,7 @@ class AsyncDyte:
             allow_insecure_http=allow_insecure_http,
             clock=clock,
             headers=headers,
+            max_response_bytes=max_response_bytes,
         )
         self._config = config
         self.base_url = config.base_url
@@ -152,6 +159,7 @@ class AsyncDyte:
             attempt_timeout=config.attempt_timeout,
             clock=config.clock,
             own_http=config.http_client is None,
+            max_response_bytes=config.max_response_bytes,
         )
 
     # -- resources: each module is imported when first used (`import dyte_async` stays
@@ -249,7 +257,7 @@ class AsyncDyte:
         limits = httpx.Limits(max_connections=n, max_keepalive_connections=n, keepalive_expiry=30.0)
         transport = config.transport
         if transport is None:
-            transport = build_transport(config.http_backend, limits)
+            transport = build_transport(config.http_backend, limits, config.max_response_bytes)
         self._transport = transport
         return httpx.AsyncClient(
             base_url=config.base_url,

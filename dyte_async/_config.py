@@ -19,6 +19,7 @@ from typing import Final
 import attrs
 import httpx
 
+from dyte_async._body import DEFAULT_MAX_RESPONSE_BYTES
 from dyte_async._clock import SYSTEM_CLOCK, Clock
 from dyte_async._net import is_loopback, parse_http_url
 from dyte_async._ratelimit import DYTE_DEFAULT, REALTIMEKIT_DEFAULT, RateLimit
@@ -31,6 +32,7 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_MAX_CONCURRENCY",
+    "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_TIMEOUT",
     "DYTE_RATE_LIMIT",
     "REALTIMEKIT_BASE_URL",
@@ -82,6 +84,7 @@ class ClientConfig:
         allow_insecure_http: plain http to any host is allowed (asked for, or implied by
             `http_client`, whose owner owns the transport).
         clock: the clock the client reads time from.
+        max_response_bytes: the most bytes of one answer's body read (decoded).
     """
 
     base_url: str
@@ -98,6 +101,7 @@ class ClientConfig:
     transport: httpx.AsyncBaseTransport | None
     allow_insecure_http: bool
     clock: Clock
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
 
     @classmethod
     def build(
@@ -122,6 +126,7 @@ class ClientConfig:
         clock: Clock | None = None,
         headers: Mapping[str, str] | None = None,
         environ: Mapping[str, str] | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> ClientConfig:
         """The configuration of `AsyncDyte(...)` with these arguments.
 
@@ -146,6 +151,7 @@ class ClientConfig:
         _check_limits(timeout, connect_timeout, attempt_timeout, max_concurrency)
         policy = _retry_policy(retry, max_retries)
         _check_backend(http_backend)
+        _check_max_response_bytes(max_response_bytes)
         return cls(
             base_url=url,
             account=account,
@@ -161,6 +167,7 @@ class ClientConfig:
             transport=transport,
             allow_insecure_http=insecure_ok,
             clock=clock or SYSTEM_CLOCK,
+            max_response_bytes=max_response_bytes,
         )
 
 
@@ -233,6 +240,11 @@ def _check_limits(
         raise ConfigurationError("timeout, connect_timeout and attempt_timeout must be positive")
     if max_concurrency < 1:
         raise ConfigurationError("max_concurrency must be at least 1")
+
+
+def _check_max_response_bytes(max_response_bytes: int) -> None:
+    if max_response_bytes < 1:
+        raise ConfigurationError("max_response_bytes must be a positive whole number of bytes")
 
 
 def _retry_policy(retry: RetryPolicy | None, max_retries: int | None) -> RetryPolicy:

@@ -20,9 +20,12 @@ Every request the client sends (resources, paginators, the poller) goes through
   once an earlier attempt may have taken effect (a 404 for a `stop` retried after a lost
   answer, a 409 for a `start`), so a write that happened is never reported as failed.
 
-Every request goes through the public `AsyncClient.send` and is read and closed there, so
-its connection goes back to the pool whatever happens; it is built once per call by
-`_request.RequestBuilder`.
+Every request goes through the public `AsyncClient.send` (streamed) and is read and
+closed there, so its connection goes back to the pool whatever happens; it is built once
+per call by `_request.RequestBuilder`. Every answer's body (success or error) is read
+under `max_response_bytes`, its gzip/deflate inflated incrementally (`_body`): past the
+cap the call fails with `ResponseTooLargeError`, never retried, and the connection is
+closed unread rather than pooled.
 
 The send path, one idea per function: `send` (the loop over attempts), `_attempt` (deadline
 and concurrency slot), `_rate_limited` (the limiter slot), `_transmit` (httpx), what a
@@ -48,6 +51,7 @@ import anyio.lowlevel
 import attrs
 import httpx
 
+from dyte_async._body import DEFAULT_MAX_RESPONSE_BYTES, send_and_read
 from dyte_async._classify import _never_sent, network_failure, status_failure
 from dyte_async._clock import Clock
 from dyte_async._ratelimit import Limiter, LimiterTimeout
@@ -69,6 +73,7 @@ from dyte_async.errors import (
     APITimeoutError,
     ClientClosedError,
     DyteError,
+    ResponseTooLargeError,
 )
 
 __all__ = ["ClientStats", "Pipeline", "Recover", "Settle", "logger"]
@@ -191,6 +196,7 @@ class Pipeline:
         clock: Clock,
         attempt_timeout: float | None = None,
         own_http: bool = False,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self._get_http = get_http
         #: `own_http`: `get_http` returns a client we built (and configured) ourselves.
@@ -208,6 +214,8 @@ class Pipeline:
         #: happened). The call's deadline bounds every attempt whatever this says.
         self.attempt_timeout = attempt_timeout
         self.clock = clock
+        #: the most bytes of one answer's body (decoded) read; past it ResponseTooLargeError.
+        self.max_response_bytes = max_response_bytes
         self._counters = _Counters()
 
     def stats(self) -> ClientStats:
@@ -495,12 +503,19 @@ class Pipeline:
         self._counters.requests += 1
         trace.sent_at = self.clock.now()
         try:
-            response = await http.send(request)
+            response = await send_and_read(http, request, self.max_response_bytes)
         except httpx.HTTPError as exc:
             self._log_attempt(call, type(exc).__name__, attempt, trace)
             failure = network_failure(call.method, call.path, exc, call.idempotent)
             failure.maybe_applied = failure.transient and not _never_sent(exc)
             return failure
+        except ResponseTooLargeError as exc:
+            self._log_attempt(call, type(exc).__name__, attempt, trace)
+            raise ResponseTooLargeError(
+                f"{call.method} {call.path}: the answer is larger than "
+                f"{self.max_response_bytes} bytes (max_response_bytes)",
+                status_code=exc.status_code,
+            ) from None
         except RuntimeError as exc:
             if http.is_closed:  # closed before or while the request was in flight
                 raise ClientClosedError("this AsyncDyte client was closed during the call") from exc

@@ -31,11 +31,46 @@ class Envelope:
     status_code: int
 
 
+#: Deepest nesting of arrays and objects accepted in an answer (the API's go 4 or 5 deep).
+MAX_JSON_DEPTH = 64
+
+
+class _TooDeep(ValueError):
+    """The JSON nests deeper than `MAX_JSON_DEPTH`."""
+
+    def __init__(self) -> None:
+        super().__init__(f"nested deeper than {MAX_JSON_DEPTH} levels")
+
+
+def _too_deep(value: Any) -> bool:
+    """Whether `value` nests arrays/objects deeper than `MAX_JSON_DEPTH` (iteratively)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item
+        if depth > MAX_JSON_DEPTH:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
 def _json(response: httpx.Response) -> Any:
+    """The body's JSON value.
+
+    Raises:
+        ValueError: empty, not JSON or not UTF-8 (`json`'s own errors), or `_TooDeep`
+            (also when `json.loads` itself runs out of stack).
+    """
     content = response.content
     if not content:
         raise ValueError("empty body")
-    return json.loads(content)
+    try:
+        value = json.loads(content)
+    except RecursionError:
+        raise _TooDeep from None
+    if isinstance(value, (dict, list)) and _too_deep(value):
+        raise _TooDeep
+    return value
 
 
 def decode_envelope(response: httpx.Response, *, method: str, path: str) -> Envelope:
@@ -78,9 +113,19 @@ def decode_envelope(response: httpx.Response, *, method: str, path: str) -> Enve
 
 
 def error_from_response(response: httpx.Response, *, method: str, path: str) -> APIStatusError:
-    """The `APIStatusError` subclass for a non-2xx answer, whatever its body."""
+    """The `APIStatusError` subclass for a non-2xx answer, whatever its body.
+
+    Raises:
+        ResponseDecodeError: the body is JSON nested deeper than `MAX_JSON_DEPTH`.
+    """
     try:
         body: Any = _json(response)
+    except _TooDeep as exc:
+        raise ResponseDecodeError(
+            f"{method} {path}: error answer {response.status_code} is JSON {exc}",
+            status_code=response.status_code,
+            body=_text(response),
+        ) from None
     except ValueError:
         body = _text(response)
     return _status_error(response, body, method=method, path=path)

@@ -17,6 +17,7 @@ DyteError
 │   ├── RateLimitError 429       .retry_after
 │   └── InternalServerError >=500
 ├── ResponseDecodeError          body not JSON, or not a shape we know
+│   └── ResponseTooLargeError    body past max_response_bytes (never retried)
 ├── LivestreamErroredError       a wait saw ERRORED
 ├── WaitTimeoutError             (also a TimeoutError) .last_status
 └── WebhookSignatureError
@@ -46,6 +47,7 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "ResponseDecodeError",
+    "ResponseTooLargeError",
     "UnprocessableEntityError",
     "WaitTimeoutError",
     "WebhookSignatureError",
@@ -180,6 +182,14 @@ class ResponseDecodeError(DyteError):
         self.message = message
         self.status_code = status_code
         self.body = body[:2000]
+
+
+class ResponseTooLargeError(ResponseDecodeError):
+    """The answer's body (decoded) is larger than the client's `max_response_bytes`.
+
+    Reading stopped at the cap and the connection was discarded; the call is not retried.
+    `body` is empty (nothing of the answer is kept).
+    """
 
 
 class LivestreamErroredError(DyteError):

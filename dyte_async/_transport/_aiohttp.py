@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from dyte_async._body import DEFAULT_MAX_RESPONSE_BYTES, BodyCorrupt, BodyTooLarge, CappedDecoder
 from dyte_async._transport._errors import aiohttp_errors, from_aiohttp
 from dyte_async._transport._tls import default_ssl_context
+from dyte_async.errors import ResponseTooLargeError
 
 if TYPE_CHECKING:
     import aiohttp
@@ -23,7 +25,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     The session (and its connector, of `limits.max_connections` connections, idle ones
     kept `limits.keepalive_expiry` seconds) is made at the first request, inside the loop.
     Each answer's body is read before the response is returned (the API's answers are
-    small JSON documents).
+    small JSON documents), at most `max_body` bytes of it, and decoded (gzip, deflate)
+    incrementally under the same cap: past it, `ResponseTooLargeError`, and the
+    connection is closed, not pooled.
 
     Per-request timeouts (`request.extensions["timeout"]`) map to aiohttp's: `pool` to
     `connect` (the wait for a connection plus connecting), `connect` to `sock_connect`,
@@ -34,10 +38,18 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     Args:
         limits: connection limits (`max_connections` None means no limit).
         ssl_context: TLS settings (default: httpx's, verified).
+        max_body: the most bytes of one answer's body read from the network.
     """
 
-    def __init__(self, *, limits: httpx.Limits, ssl_context: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        limits: httpx.Limits,
+        ssl_context: ssl.SSLContext | None = None,
+        max_body: int = DEFAULT_MAX_RESPONSE_BYTES,
+    ) -> None:
         self._limits = limits
+        self._max_body = max_body
         self._ssl_context = ssl_context
         self._session: aiohttp.ClientSession | None = None
         self._closed = False
@@ -88,6 +100,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 
         Raises:
             httpx.TransportError: the subclass of the same meaning as aiohttp's error.
+            ResponseTooLargeError: the body is longer than `max_body` bytes.
         """
         session = self._session or self._open()
         timeout = request.extensions.get("timeout")
@@ -106,7 +119,10 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 server_hostname=request.extensions.get("sni_hostname"),
             )
             try:
-                body = await response.read()
+                body = await _read_body(response, self._max_body, request)
+            except ResponseTooLargeError:
+                response.close()  # the rest of the body is on the wire: not reusable
+                raise
             finally:
                 response.release()
         except self._errors as exc:
@@ -114,7 +130,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         extensions: dict[str, Any] = {"http_version": b"HTTP/1.1"}
         if response.reason:
             extensions["reason_phrase"] = response.reason.encode("ascii", "replace")
-        return _read_response(response.status, response.raw_headers, body, request, extensions)
+        return _read_response(
+            response.status, response.raw_headers, body, request, extensions, self._max_body
+        )
 
     async def aclose(self) -> None:
         """Close the session (and its connections); the transport cannot be reused."""
@@ -124,16 +142,60 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             await session.close()
 
 
+async def _read_body(response: Any, cap: int, request: httpx.Request) -> bytes:
+    """The raw body, chunk by chunk as the network gives it, refused past `cap` bytes."""
+    body = bytearray()
+    async for chunk in response.content.iter_any():
+        body += chunk
+        if len(body) > cap:
+            raise _too_large(request, response.status, cap)
+    return bytes(body)
+
+
 def _read_response(
     status: int,
     raw_headers: Any,
     body: bytes,
     request: httpx.Request,
     extensions: dict[str, Any],
+    cap: int = DEFAULT_MAX_RESPONSE_BYTES,
 ) -> httpx.Response:
-    """An `httpx.Response` whose body has been read (and decoded per `Content-Encoding`)."""
-    return httpx.Response(
-        status, headers=raw_headers, content=body, request=request, extensions=extensions
+    """An `httpx.Response` whose body has been read and decoded per `Content-Encoding`,
+    as `httpx.Response(content=body)` would make it, but inflated incrementally under
+    `cap` (httpx would inflate it whole: a 1 MB gzip bomb is 1 GiB).
+
+    Raises:
+        ResponseTooLargeError: the decoded body is larger than `cap`.
+        httpx.DecodingError: the compressed body is corrupt (as httpx says).
+    """
+    # The headers `httpx.Response(content=body)` would have: the answer's, and a
+    # Content-Length of the body as it came when the answer had none.
+    shown = httpx.Headers(raw_headers)
+    shown.setdefault("Content-Length", str(len(body)))
+    headers = shown.copy()
+    encoding = headers.get("content-encoding")
+    if encoding is not None:
+        try:
+            body = CappedDecoder(encoding, cap).feed_all(body)
+        except BodyTooLarge:
+            raise _too_large(request, status, cap) from None
+        except BodyCorrupt:
+            raise httpx.DecodingError(
+                "the answer's compressed body is corrupt", request=request
+            ) from None
+        del headers["content-encoding"]  # decoded: httpx must not decode it again
+    response = httpx.Response(
+        status, headers=headers, content=body, request=request, extensions=extensions
+    )
+    response.headers = shown
+    return response
+
+
+def _too_large(request: httpx.Request, status: int, cap: int) -> ResponseTooLargeError:
+    return ResponseTooLargeError(
+        f"{request.method} {request.url.path}: the answer is larger than {cap} bytes "
+        "(max_response_bytes)",
+        status_code=status,
     )
 
 

@@ -16,6 +16,7 @@ from typing import Literal
 
 import httpx
 
+from dyte_async._body import DEFAULT_MAX_RESPONSE_BYTES
 from dyte_async._transport._aiohttp import AiohttpTransport
 from dyte_async._transport._httpcore import GuardedHTTPCoreTransport
 from dyte_async.errors import ConfigurationError
@@ -64,12 +65,15 @@ def resolve_backend(requested: str) -> Literal["aiohttp", "httpcore"]:
     return "aiohttp" if library == "asyncio" else "httpcore"
 
 
-def build_transport(backend: str, limits: httpx.Limits) -> httpx.AsyncBaseTransport:
+def build_transport(
+    backend: str, limits: httpx.Limits, max_body: int = DEFAULT_MAX_RESPONSE_BYTES
+) -> httpx.AsyncBaseTransport:
     """The transport for `backend` on the running loop.
 
     Args:
         backend: "auto", "aiohttp" or "httpcore".
         limits: the connection limits of the pool.
+        max_body: the most raw bytes of one answer read (`max_response_bytes`).
 
     Returns:
         An `AiohttpTransport` or a `GuardedHTTPCoreTransport`.
@@ -78,5 +82,5 @@ def build_transport(backend: str, limits: httpx.Limits) -> httpx.AsyncBaseTransp
         ConfigurationError: see `resolve_backend`.
     """
     if resolve_backend(backend) == "aiohttp":
-        return AiohttpTransport(limits=limits)
-    return GuardedHTTPCoreTransport(limits=limits)
+        return AiohttpTransport(limits=limits, max_body=max_body)
+    return GuardedHTTPCoreTransport(limits=limits, max_body=max_body)

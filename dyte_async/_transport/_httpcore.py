@@ -31,8 +31,10 @@ from typing import TYPE_CHECKING
 import anyio
 import httpx
 
+from dyte_async._body import DEFAULT_MAX_RESPONSE_BYTES
 from dyte_async._transport._errors import from_httpcore, httpcore_errors
 from dyte_async._transport._tls import default_ssl_context
+from dyte_async.errors import ResponseTooLargeError
 
 if TYPE_CHECKING:
     import httpcore
@@ -58,24 +60,45 @@ class _Shard:
 
 
 class _Body(httpx.AsyncByteStream):
-    """httpcore's response body as httpx's, errors mapped; `on_close` runs once, at close."""
+    """httpcore's response body as httpx's, errors mapped, at most `cap` raw bytes
+    (then `ResponseTooLargeError`: closing the stream early closes its connection);
+    `on_close` runs once, at close."""
 
-    __slots__ = ("_closed", "_on_close", "_request", "_stream")
+    __slots__ = ("_cap", "_closed", "_on_close", "_request", "_status", "_stream")
 
     def __init__(
         self,
         stream: AsyncIterable[bytes],
         request: httpx.Request,
         on_close: Callable[[], Awaitable[None]],
+        *,
+        cap: int,
+        status: int,
     ) -> None:
         self._stream = stream
         self._request = request
         self._on_close = on_close
         self._closed = False
+        self._cap = cap
+        self._status = status
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
+        read = 0
+        chunks = aiter(self._stream)
         try:
-            async for chunk in self._stream:
+            async for chunk in chunks:
+                read += len(chunk)
+                if read > self._cap:
+                    request = self._request
+                    # Closed now (which closes the connection mid-body), not by the GC.
+                    close = getattr(chunks, "aclose", None)
+                    if close is not None:
+                        await close()
+                    raise ResponseTooLargeError(
+                        f"{request.method} {request.url.path}: the answer is larger than "
+                        f"{self._cap} bytes (max_response_bytes)",
+                        status_code=self._status,
+                    )
                 yield chunk
         except httpcore_errors() as exc:
             raise from_httpcore(exc, self._request) from exc
@@ -101,9 +124,18 @@ class GuardedHTTPCoreTransport(httpx.AsyncBaseTransport):
             shared pool with no semaphore (httpcore's own behaviour). Keep-alive expiry
             applies to every shard.
         ssl_context: TLS settings (default: httpx's, verified).
+        max_body: the most raw bytes of one answer's body read (then
+            `ResponseTooLargeError`, and the connection is closed).
     """
 
-    def __init__(self, *, limits: httpx.Limits, ssl_context: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        limits: httpx.Limits,
+        ssl_context: ssl.SSLContext | None = None,
+        max_body: int = DEFAULT_MAX_RESPONSE_BYTES,
+    ) -> None:
+        self._max_body = max_body
         self._ssl_context = ssl_context or default_ssl_context()
         self._keepalive_expiry = limits.keepalive_expiry
         count = limits.max_connections
@@ -168,7 +200,9 @@ class GuardedHTTPCoreTransport(httpx.AsyncBaseTransport):
         return httpx.Response(
             status_code=response.status,
             headers=response.headers,
-            stream=_Body(response.stream, request, done),
+            stream=_Body(
+                response.stream, request, done, cap=self._max_body, status=response.status
+            ),
             extensions=response.extensions,
         )
 

@@ -28,15 +28,14 @@ Keys shorter than 2048 bits are refused when loaded (`_crypto.MIN_KEY_BITS`).
 
 from __future__ import annotations
 
-import contextlib
 import json
-import zlib
-from collections.abc import AsyncGenerator, Callable, Mapping
-from typing import Any, Final, cast
+from collections.abc import Callable, Mapping
+from typing import Any, Final
 
 import anyio
 import httpx
 
+from dyte_async._body import BodyCorrupt, BodyTooLarge, UnsupportedEncoding, read_capped
 from dyte_async._net import is_loopback, parse_http_url
 from dyte_async._response import error_from_response
 from dyte_async.errors import (
@@ -44,6 +43,7 @@ from dyte_async.errors import (
     APITimeoutError,
     ConfigurationError,
     ResponseDecodeError,
+    ResponseTooLargeError,
 )
 
 __all__ = [
@@ -221,25 +221,8 @@ def _redirect_error(response: httpx.Response, key_url: httpx.URL, shown: str) ->
 
 
 def _too_large(response: httpx.Response, shown: str) -> ResponseDecodeError:
-    # ResponseDecodeError: errors.py has no ResponseTooLargeError (yet).
-    return ResponseDecodeError(
+    return ResponseTooLargeError(
         f"GET {shown}: the webhook key answer is larger than {MAX_KEY_ANSWER_BYTES} bytes",
-        status_code=response.status_code,
-    )
-
-
-def _inflater(response: httpx.Response, shown: str) -> Any:
-    """A zlib decompressor for the answer's Content-Encoding; None for identity."""
-    encoding = response.headers.get("content-encoding", "identity").strip().lower()
-    if encoding in ("", "identity"):
-        return None
-    if encoding in ("gzip", "x-gzip"):
-        return zlib.decompressobj(16 + zlib.MAX_WBITS)
-    if encoding == "deflate":
-        return zlib.decompressobj()
-    # The header's value is the server's: not quoted.
-    raise ResponseDecodeError(
-        f"GET {shown}: the webhook key answer has an unsupported Content-Encoding",
         status_code=response.status_code,
     )
 
@@ -247,35 +230,32 @@ def _inflater(response: httpx.Response, shown: str) -> Any:
 async def _read_capped(response: httpx.Response, shown: str) -> bytes:
     """The answer's body (inflated), or `ResponseDecodeError` as soon as it passes the cap.
 
-    The raw stream is read here, not `aiter_bytes`: httpx inflates a whole network chunk
-    at once (a 64 KiB gzip chunk of zeros is 64 MB), while `zlib`'s `max_length` stops
-    at the cap. A transport that has already read the answer (ours over aiohttp) hands
-    over its decoded content, which is only measured.
+    The raw stream is read with the shared capped reader (`dyte_async._body`), not
+    `aiter_bytes`: httpx inflates a whole network chunk at once (a 64 KiB gzip chunk of
+    zeros is 64 MB), while the reader stops at the cap. A transport that has already read
+    the answer hands over its content, which is only measured.
     """
     if response.is_stream_consumed:
         if len(response.content) > MAX_KEY_ANSWER_BYTES:
             raise _too_large(response, shown)
         return response.content
-    inflater = _inflater(response, shown)
-    body = bytearray()
-    # aclosing: the generator is closed here when the cap stops it, not by the GC later.
-    raw = cast("AsyncGenerator[bytes, None]", response.aiter_raw())  # httpx's is one
-    async with contextlib.aclosing(raw) as stream:
-        async for chunk in stream:
-            if inflater is not None:
-                room = MAX_KEY_ANSWER_BYTES + 1 - len(body)
-                try:
-                    chunk = inflater.decompress(chunk, room)
-                except zlib.error:
-                    raise ResponseDecodeError(
-                        f"GET {shown}: the webhook key answer's compressed body "
-                        "(gzip or deflate, as its Content-Encoding says) is corrupt",
-                        status_code=response.status_code,
-                    ) from None
-            body += chunk
-            if len(body) > MAX_KEY_ANSWER_BYTES:
-                raise _too_large(response, shown)
-    return bytes(body)
+    encoding = response.headers.get("content-encoding")
+    try:
+        return await read_capped(response.aiter_raw(), encoding, MAX_KEY_ANSWER_BYTES, strict=True)
+    except BodyTooLarge:
+        raise _too_large(response, shown) from None
+    except UnsupportedEncoding:
+        # The header's value is the server's: not quoted.
+        raise ResponseDecodeError(
+            f"GET {shown}: the webhook key answer has an unsupported Content-Encoding",
+            status_code=response.status_code,
+        ) from None
+    except BodyCorrupt:
+        raise ResponseDecodeError(
+            f"GET {shown}: the webhook key answer's compressed body "
+            "(gzip or deflate, as its Content-Encoding says) is corrupt",
+            status_code=response.status_code,
+        ) from None
 
 
 def _status_error(response: httpx.Response, body: bytes, shown: str) -> Exception:

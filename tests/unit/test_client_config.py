@@ -75,6 +75,7 @@ def test_the_public_signatures_stay_as_they_are() -> None:
         ("allow_insecure_http", KW, "False"),
         ("clock", KW, "None"),
         ("headers", KW, "None"),
+        ("max_response_bytes", KW, "4194304"),
     ]
     rtk = inspect.signature(AsyncDyte.realtimekit).parameters.values()
     assert [(p.name, p.kind) for p in rtk] == [
