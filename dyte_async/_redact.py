@@ -157,3 +157,37 @@ def redact_data(data: Any, secrets: Iterable[str] = (), *, depth: int = 0) -> An
     if isinstance(data, list):
         return [redact_data(item, secrets, depth=depth + 1) for item in data]
     return data
+
+
+# A quoted value in a library's message (`not a boolean: 'abc'`, `Invalid isoformat string:
+# "abc"`): a field's value from the answer, which may be a stream key or a token.
+_QUOTED = re.compile(r"""'[^'\n]{0,4096}'|"[^"\n]{0,4096}\"""")
+
+
+def without_values(text: str) -> str:
+    """`text` (a decoding library's message) with every quoted value replaced by `'…'`.
+
+    Args:
+        text: the message.
+
+    Returns:
+        The message, the answer's values out of it, at most `EXCERPT` characters.
+    """
+    return excerpt(_QUOTED.sub("'…'", text))
+
+
+def stripped(exc: BaseException) -> BaseException:
+    """A stand-in for a decoding error: same class when it can be made from a message,
+    else `ValueError`; its message `without_values`; nothing chained under it.
+
+    Args:
+        exc: the error a decoder raised (its message may quote the answer's values).
+    """
+    message = without_values(str(exc))
+    try:
+        clean = type(exc)(message)
+    except Exception:  # a class that needs more than a message
+        clean = ValueError(f"{type(exc).__name__}: {message}")
+    clean.__cause__ = None
+    clean.__context__ = None
+    return clean

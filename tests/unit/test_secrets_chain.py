@@ -28,6 +28,7 @@ from dyte_async import (
     DyteError,
     ResponseDecodeError,
 )
+from dyte_async.cli.output import _error_record, describe
 from dyte_async.testing import FakeClock
 
 ORG = "org-7f3a9c"
@@ -280,3 +281,35 @@ async def test_a_network_failure_raised_inside_an_except_leaks_none(make, router
     assert leaks(exc) == set()
     assert exc.__cause__ is not None
     assert exc.__cause__.__context__ is None  # what stood under it is replaced, not kept
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"id": "ls1", "status": "LIVE", "stream_key": STREAM_KEY, "disabled": STREAM_KEY},
+        {"id": "ls1", "stream_key": STREAM_KEY, "created_at": STREAM_KEY},
+        {"id": {"stream_key": STREAM_KEY}, "stream_key": STREAM_KEY},
+    ],
+    ids=["bool", "date", "id"],
+)
+async def test_a_misplaced_stream_key_is_not_quoted(make, router, data) -> None:
+    router.get(ACTIVE).respond(200, json={"success": True, "data": data})
+    # Tolerant decoding may accept some of these one day: then there is nothing to check.
+    failure: list[DyteError] = []
+    try:
+        await make.livestreams.get_active("m1")
+    except DyteError as exc:
+        failure.append(exc)
+    for error in failure:
+        assert isinstance(error, ResponseDecodeError)
+        assert leaks(error) == set()
+        assert describe(error).startswith("ResponseDecodeError: cannot decode Livestream")
+
+
+def test_the_cli_json_error_line_is_redacted() -> None:
+    error = ResponseDecodeError(f"cannot decode: got {{'stream_key': '{STREAM_KEY}'}}")
+    record = _error_record(error)
+    assert record["type"] == "ResponseDecodeError"
+    assert STREAM_KEY not in json.dumps(record)
+    assert STREAM_KEY not in describe(error)
+    assert describe(ValueError("plain")) == "ValueError: plain"
