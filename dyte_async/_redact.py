@@ -159,13 +159,15 @@ def redact_data(data: Any, secrets: Iterable[str] = (), *, depth: int = 0) -> An
     return data
 
 
-# A quoted value in a library's message (`not a boolean: 'abc'`, `Invalid isoformat string:
-# "abc"`): a field's value from the answer, which may be a stream key or a token.
-_QUOTED = re.compile(r"""'[^'\n]{0,4096}'|"[^"\n]{0,4096}\"""")
+# A quoted value in a library's message (`not a boolean: 'abcdefgh'`, `Invalid isoformat
+# string: "..."`): a field's value from the answer, which may be a stream key or a token.
+# Short ones (`'a'`, `'maybe'`) cannot be a secret and help to see what went wrong.
+_QUOTED = re.compile(r"""'[^'\n]{8,4096}'|"[^"\n]{8,4096}\"""")
 
 
 def without_values(text: str) -> str:
-    """`text` (a decoding library's message) with every quoted value replaced by `'…'`.
+    """`text` (a decoding library's message) with every quoted value of 8 characters or
+    more replaced by `'…'`.
 
     Args:
         text: the message.
