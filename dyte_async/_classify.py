@@ -11,6 +11,7 @@ import httpx
 
 from dyte_async._response import error_from_response
 from dyte_async._retry import Failure, RetryPolicy, parse_retry_after
+from dyte_async._transport._errors import sanitize
 from dyte_async.errors import APIConnectionError, APITimeoutError, RateLimitError
 
 __all__ = ["network_failure", "status_failure"]
@@ -84,10 +85,13 @@ def network_failure(method: str, path: str, exc: httpx.HTTPError, idempotent: bo
         idempotent: False for a write that must not happen twice.
 
     Returns:
-        The failure, its error an `APITimeoutError` or `APIConnectionError`.
+        The failure, its error an `APITimeoutError` or `APIConnectionError`; its cause is
+        `exc` with every secret taken out of it and of what it carries
+        (`_transport._errors.sanitize`).
     """
     transient = isinstance(exc, _TRANSIENT)
     unsent = transient and _never_sent(exc)
+    exc = sanitize(exc)
     name = type(exc).__name__
     detail = str(exc)
     summary = f"{name}: {detail}" if detail else name

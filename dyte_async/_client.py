@@ -25,6 +25,7 @@ from dyte_async._config import (
     REALTIMEKIT_RATE_LIMIT,
     ClientConfig,
     Default,
+    clean_credential,
 )
 from dyte_async._pipeline import ClientStats, Pipeline, logger
 from dyte_async._ratelimit import RateLimit, make_limiter
@@ -52,6 +53,10 @@ class AsyncDyte:
 
     One pooled `httpx.AsyncClient` serves every resource and every concurrent call. Use it
     as `async with AsyncDyte(...) as dyte:` or call `await dyte.aclose()` when done.
+
+    A client belongs to the event loop it is first used on (its connections do): used
+    from another loop (say, a module-level client and several `asyncio.run`), a call
+    raises `ConfigurationError` before sending anything. Make one client per event loop.
 
     Args:
         org_id: organization id; `DYTE_ORG_ID` when None.
@@ -86,7 +91,9 @@ class AsyncDyte:
             retried) and the connection is closed. Default 4 MiB.
 
     Raises:
-        ConfigurationError: credentials missing, or an unsafe or malformed base URL.
+        ConfigurationError: credentials missing or holding a control or non-ASCII
+            character (surrounding whitespace is stripped), or an unsafe or malformed
+            base URL. Later, from a call: the client is used on a second event loop.
     """
 
     def __init__(
@@ -142,6 +149,7 @@ class AsyncDyte:
         # diagnostics need not read httpx's private `AsyncClient._transport`.
         self._transport: httpx.AsyncBaseTransport | None = None
         self._closed = False
+        self._loop: object | None = None  # the event loop of the first use
         self._pipeline = self._build_pipeline(config)
         _configure_logging_from_env()
 
@@ -224,11 +232,16 @@ class AsyncDyte:
             **options: any option of `AsyncDyte` (`base_url` overrides the computed one).
 
         Raises:
-            ConfigurationError: an empty or malformed id, or no token.
+            ConfigurationError: an empty or malformed id, or no token; a control or
+                non-ASCII character in any of them (surrounding whitespace, as a file's
+                trailing newline, is stripped). Messages name the argument, never the token.
         """
+        account_id = clean_credential(account_id, "account_id")
+        app_id = clean_credential(app_id, "app_id")
         for name, value in (("account_id", account_id), ("app_id", app_id)):
             if not value or "/" in value or "?" in value or "#" in value:
                 raise ConfigurationError(f"{name} must be a non-empty id, got {value!r}")
+        api_token = clean_credential(api_token, "api_token")
         if not api_token:
             raise ConfigurationError("api_token is required")
         options.setdefault(
@@ -246,6 +259,16 @@ class AsyncDyte:
     def _get_http(self) -> httpx.AsyncClient:
         if self._closed:
             raise ClientClosedError("this AsyncDyte client is closed; make a new one")
+        loop = _current_loop()
+        if loop is not None and loop is not self._loop:
+            if self._loop is not None:
+                raise ConfigurationError(
+                    "this AsyncDyte client is bound to the event loop it was first used on, "
+                    "and this call runs on another one: make one client per event loop "
+                    "(e.g. `async with AsyncDyte(...)` inside the function given to "
+                    "asyncio.run), not one at module level shared by several asyncio.run"
+                )
+            self._loop = loop
         if self._http is None:
             self._http = self._build_http()
         return self._http
@@ -334,6 +357,25 @@ class AsyncDyte:
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
         return f"<AsyncDyte {self.base_url} account={self._config.account} {state}>"
+
+
+def _current_loop() -> object | None:
+    """The running event loop (asyncio's loop, trio's token), or None outside one."""
+    try:
+        import sniffio
+
+        library = sniffio.current_async_library()
+        if library == "asyncio":
+            import asyncio
+
+            return asyncio.get_running_loop()
+        if library == "trio":
+            import trio
+
+            return trio.lowlevel.current_trio_token()
+    except Exception:  # no event loop detected: nothing to compare
+        return None
+    return None
 
 
 _LOG_LEVELS: Final = {"debug": logging.DEBUG, "info": logging.INFO}

@@ -39,6 +39,7 @@ __all__ = [
     "REALTIMEKIT_RATE_LIMIT",
     "ClientConfig",
     "Default",
+    "clean_credential",
 ]
 
 DEFAULT_BASE_URL: Final = "https://api.dyte.io/v2"
@@ -180,9 +181,11 @@ def _credentials(
     credential from its argument or else from the environment.
     """
     if authorization is not None:
+        scheme, _, token = authorization.strip().partition(" ")
+        authorization = f"{scheme} {clean_credential(token, 'api_token')}"
         return authorization, _mask(org_id) if org_id else "realtimekit"
-    org_id = org_id if org_id is not None else env.get("DYTE_ORG_ID")
-    api_key = api_key if api_key is not None else env.get("DYTE_API_KEY")
+    org_id = _given_or_env(org_id, "org_id", env, "DYTE_ORG_ID")
+    api_key = _given_or_env(api_key, "api_key", env, "DYTE_API_KEY")
     if not org_id or not api_key:
         missing = [
             name
@@ -194,6 +197,43 @@ def _credentials(
         )
     token = base64.b64encode(f"{org_id}:{api_key}".encode()).decode("ascii")
     return f"Basic {token}", _mask(org_id)
+
+
+def clean_credential(value: str, name: str) -> str:
+    """`value` without surrounding whitespace, when it can go into an HTTP header.
+
+    Args:
+        value: a credential (org id, API key, token, account or app id).
+        name: what the message calls it (the argument, or the environment variable).
+
+    Returns:
+        The stripped value.
+
+    Raises:
+        ConfigurationError: not a string, or a control or non-ASCII character inside;
+            the message names `name`, never the value.
+    """
+    if not isinstance(value, str):
+        raise ConfigurationError(f"{name} must be a string, got {type(value).__name__}")
+    value = value.strip()
+    bad = next((c for c in value if not c.isascii() or not c.isprintable()), None)
+    if bad is not None:
+        kind = "a non-ASCII" if not bad.isascii() else "a control"
+        raise ConfigurationError(
+            f"{name} contains {kind} character (at index {value.index(bad)}); "
+            "check how it was copied or read"
+        )
+    return value
+
+
+def _given_or_env(
+    given: str | None, name: str, env: Mapping[str, str], variable: str
+) -> str | None:
+    """The credential given as `name`, else the environment's `variable`, cleaned."""
+    if given is not None:
+        return clean_credential(given, name)
+    value = env.get(variable)
+    return None if value is None else clean_credential(value, variable)
 
 
 def _base_url(given: str | None, env: Mapping[str, str], *, allow_insecure_http: bool) -> str:

@@ -36,6 +36,7 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
+from dyte_async._redact import stripped, without_values
 from dyte_async._timestamps import Unfit as _Unfit
 from dyte_async._timestamps import parse_datetime
 from dyte_async.errors import ResponseDecodeError
@@ -391,7 +392,11 @@ def structure(data: Any, cls: type[T]) -> T:
     try:
         return converter.structure(data, cls)
     except Exception as exc:  # cattrs raises many kinds; none may reach the caller
-        raise ResponseDecodeError(f"cannot decode {cls.__name__}: {_describe(exc)}") from exc
+        failed = exc
+    # Raised outside the `except`, chained to a stand-in without the answer's values (one
+    # may be a stream key or a token): see `_redact.stripped`.
+    error = ResponseDecodeError(f"cannot decode {cls.__name__}: {_describe(failed)}")
+    raise error from stripped(failed)
 
 
 def _describe(exc: BaseException) -> str:
@@ -399,7 +404,7 @@ def _describe(exc: BaseException) -> str:
         return str(exc)
     if isinstance(exc, KeyError):
         return f"missing field {exc.args[0]!r}" if exc.args else "missing field"
-    return f"{type(exc).__name__}: {exc}"
+    return f"{type(exc).__name__}: {without_values(str(exc))}"
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:

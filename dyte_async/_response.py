@@ -9,6 +9,7 @@ from typing import Any
 import attrs
 import httpx
 
+from dyte_async._redact import MASK, excerpt, is_secret_name, redact_data, redact_text, secrets_of
 from dyte_async._retry import parse_retry_after
 from dyte_async.errors import (
     APIStatusError,
@@ -82,14 +83,15 @@ def decode_envelope(response: httpx.Response, *, method: str, path: str) -> Enve
     """
     if response.status_code == 204 or (method == "DELETE" and not response.content):
         return Envelope(data=None, body={}, status_code=response.status_code)
-    try:
-        body = _json(response)
-    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+    body, problem = _json_or_problem(response)
+    if problem is not None:
+        # Raised outside the `except`: the JSON error (whose `doc` is the whole body) must
+        # not stay behind as `__context__`.
         raise ResponseDecodeError(
-            f"{method} {path}: answer {response.status_code} is not JSON ({exc})",
+            f"{method} {path}: answer {response.status_code} is not JSON ({problem})",
             status_code=response.status_code,
             body=_text(response),
-        ) from None
+        )
     if not isinstance(body, dict):
         raise ResponseDecodeError(
             f"{method} {path}: expected a JSON object, got {type(body).__name__}",
@@ -131,6 +133,14 @@ def error_from_response(response: httpx.Response, *, method: str, path: str) -> 
     return _status_error(response, body, method=method, path=path)
 
 
+def _json_or_problem(response: httpx.Response) -> tuple[Any, str | None]:
+    """The decoded body, or None and what is wrong with it (no server bytes quoted)."""
+    try:
+        return _json(response), None
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        return None, excerpt(str(exc), _secrets(response))
+
+
 def _status_error(response: httpx.Response, body: Any, *, method: str, path: str) -> APIStatusError:
     status = response.status_code
     code: int | str | None = None
@@ -145,20 +155,25 @@ def _status_error(response: httpx.Response, body: Any, *, method: str, path: str
             message = error
         if message is None:
             message = _str_or_none(body.get("message"))
+    secrets = _secrets(response)
     if message is None:
         message = response.reason_phrase or f"HTTP {status}"
+    message = excerpt(message, secrets)
     # A 200 with success:false is classed by its error code when that is an error status.
     effective = status
     if status < 400 and isinstance(code, int) and 400 <= code <= 599:
         effective = code
     cls = status_error_class(effective) if effective >= 400 else APIStatusError
-    headers = dict(response.headers)
+    headers = {
+        name: MASK if is_secret_name(name) else redact_text(value, secrets)
+        for name, value in response.headers.items()
+    }
     request_id = next((headers[h] for h in _REQUEST_ID_HEADERS if h in headers), None)
     kwargs: dict[str, Any] = {
         "status_code": status,
-        "code": code,
+        "code": excerpt(code, secrets) if isinstance(code, str) else code,
         "request_id": request_id,
-        "body": body,
+        "body": redact_data(body, secrets),
         "headers": headers,
         "method": method,
         "url": path,
@@ -172,8 +187,19 @@ def _str_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _text(response: httpx.Response) -> str:
+def _secrets(response: httpx.Response) -> tuple[str, ...]:
+    """The credentials the request carried (to mask wherever the answer echoes them)."""
     try:
-        return response.content.decode("utf-8", errors="replace")[:2000]
+        request = response.request
+    except RuntimeError:  # a response made without its request
+        return ()
+    return secrets_of(request.headers)
+
+
+def _text(response: httpx.Response) -> str:
+    """The body as text, redacted (`_redact`), at most 2,000 characters."""
+    try:
+        text = response.content.decode("utf-8", errors="replace")
     except Exception:  # pragma: no cover - content is bytes; decode with replace cannot fail
         return ""
+    return excerpt(text, _secrets(response), limit=2000)

@@ -16,10 +16,19 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from dyte_async._redact import MASK, excerpt, is_secret_name, secrets_of
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["aiohttp_errors", "from_aiohttp", "from_httpcore", "httpcore_errors"]
+__all__ = [
+    "TransportCause",
+    "aiohttp_errors",
+    "from_aiohttp",
+    "from_httpcore",
+    "httpcore_errors",
+    "sanitize",
+]
 
 _Table = tuple[tuple[type[BaseException], type[httpx.TransportError]], ...]
 
@@ -99,7 +108,8 @@ def from_aiohttp(exc: BaseException, request: httpx.Request) -> httpx.TransportE
     Returns:
         The httpx error to raise (``from exc``).
     """
-    return _lookup(_aiohttp_table(), exc)(str(exc) or type(exc).__name__, request=request)
+    message = excerpt(str(exc), secrets_of(request.headers)) or type(exc).__name__
+    return _lookup(_aiohttp_table(), exc)(message, request=request)
 
 
 def from_httpcore(exc: BaseException, request: httpx.Request) -> httpx.TransportError:
@@ -112,4 +122,55 @@ def from_httpcore(exc: BaseException, request: httpx.Request) -> httpx.Transport
     Returns:
         The httpx error to raise (``from exc``).
     """
-    return _lookup(_httpcore_table(), exc)(str(exc), request=request)
+    return _lookup(_httpcore_table(), exc)(
+        excerpt(str(exc), secrets_of(request.headers)), request=request
+    )
+
+
+class TransportCause(Exception):
+    """What stands in for a backend's exception under an httpx one: its class and a
+    redacted excerpt of its message (aiohttp's carry the request headers, httpcore's may
+    quote the server's bytes)."""
+
+
+def sanitize(exc: httpx.HTTPError) -> httpx.HTTPError:
+    """`exc`, changed in place so that nothing in it or under it holds a credential.
+
+    Its message becomes a redacted excerpt; its `request` a copy whose secret headers
+    (`Authorization`, ...) are masked and which has no body; the exception under it
+    (`__cause__`, else `__context__`) a `TransportCause` naming that exception's class.
+    The exception keeps its identity and class (the pipeline's callers may rely on both).
+
+    Args:
+        exc: an httpx error, as a transport or httpx raised it.
+
+    Returns:
+        `exc`.
+    """
+    request = _request_of(exc)
+    secrets = secrets_of(request.headers) if request is not None else ()
+    exc.args = (excerpt(str(exc), secrets),)
+    if request is not None:
+        exc.request = httpx.Request(
+            request.method,
+            request.url,
+            headers=[
+                (name, MASK if is_secret_name(name) else value)
+                for name, value in request.headers.items()
+            ],
+        )
+    origin = exc.__cause__ or exc.__context__
+    if origin is not None and not isinstance(origin, TransportCause):
+        name = f"{type(origin).__module__}.{type(origin).__qualname__}"
+        detail = excerpt(str(origin), secrets)
+        exc.__cause__ = TransportCause(f"{name}: {detail}" if detail else name)
+    exc.__context__ = None
+    exc.__suppress_context__ = True
+    return exc
+
+
+def _request_of(exc: httpx.HTTPError) -> httpx.Request | None:
+    try:
+        return exc.request
+    except RuntimeError:  # no request attached
+        return None

@@ -14,6 +14,7 @@ from typing import Any, TextIO
 
 from dyte_async._convert import converter
 from dyte_async._fanout import Outcome
+from dyte_async._redact import redact_text
 from dyte_async.errors import APIStatusError
 from dyte_async.models import Livestream
 
@@ -58,8 +59,8 @@ def error(message: str) -> None:
 
 
 def describe(exc: BaseException) -> str:
-    """`ErrorType: message`."""
-    return f"{type(exc).__name__}: {exc}"
+    """`ErrorType: message`, anything shaped like a secret in the message masked."""
+    return f"{type(exc).__name__}: {redact_text(str(exc))}"
 
 
 def redact(value: str | None, *, show: bool) -> str | None:
@@ -100,7 +101,7 @@ def _plain(data: Any, show_secrets: bool) -> Any:
 
 
 def _error_record(exc: BaseException) -> dict[str, Any]:
-    record: dict[str, Any] = {"type": type(exc).__name__, "message": str(exc)}
+    record: dict[str, Any] = {"type": type(exc).__name__, "message": redact_text(str(exc))}
     if isinstance(exc, APIStatusError):
         record["status_code"] = exc.status_code
     return record
