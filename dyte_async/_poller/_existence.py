@@ -8,8 +8,8 @@ later waits skip the check.
 
 from __future__ import annotations
 
+from dyte_async._checks import segment
 from dyte_async._pipeline import Pipeline, logger
-from dyte_async._poller._reads import q
 from dyte_async._poller._settings import KNOWN_MEETINGS
 from dyte_async._poller._state import Meeting
 from dyte_async.errors import NotFoundError
@@ -81,7 +81,9 @@ class Existence:
         meeting_id = meeting.id
         self._checking.add(meeting_id)
         try:
-            await self.pipeline.send("GET", f"/meetings/{q(meeting_id)}", deadline=deadline)
+            await self.pipeline.send(
+                "GET", f"/meetings/{segment(meeting_id, 'meeting_id')}", deadline=deadline
+            )
         except NotFoundError as exc:
             self.gone(meeting, exc)
             return False

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
-from urllib.parse import quote
 
 import attrs
 
+from dyte_async._checks import segment
 from dyte_async._convert import (
     details_from,
     list_items,
@@ -31,7 +31,6 @@ __all__ = [
     "for_meeting",
     "is_transient",
     "is_unreadable",
-    "q",
     "read_active",
     "read_latest",
     "read_list",
@@ -63,11 +62,6 @@ def is_unreadable(exc: DyteError) -> bool:
     return isinstance(exc, ResponseDecodeError)
 
 
-def q(value: str) -> str:
-    """`value` quoted as one path segment."""
-    return quote(value, safe="")
-
-
 def for_meeting(livestream: Livestream, meeting_id: str) -> Livestream:
     """`livestream` with its `meeting_id` filled in when the answer left it out."""
     if livestream.meeting_id is None:
@@ -90,7 +84,7 @@ async def read_active(pipeline: Pipeline, meeting_id: str, deadline: float) -> L
         DyteError: the request failed.
     """
     envelope = await pipeline.send(
-        "GET", f"/meetings/{q(meeting_id)}/active-livestream", deadline=deadline
+        "GET", f"/meetings/{segment(meeting_id, 'meeting_id')}/active-livestream", deadline=deadline
     )
     return for_meeting(structure(envelope.data, Livestream), meeting_id)
 
@@ -112,12 +106,15 @@ async def read_latest(
     try:
         if known is not None:
             envelope = await pipeline.send(
-                "GET", f"/livestreams/{q(known.id)}", params={"per_page": 1}, deadline=deadline
+                "GET",
+                f"/livestreams/{segment(known.id, 'livestream id')}",
+                params={"per_page": 1},
+                deadline=deadline,
             )
             return for_meeting(details_from(envelope.data).livestream, meeting_id)
         envelope = await pipeline.send(
             "GET",
-            f"/meetings/{q(meeting_id)}/livestream",
+            f"/meetings/{segment(meeting_id, 'meeting_id')}/livestream",
             params={"per_page": 1},
             deadline=deadline,
         )
@@ -168,7 +165,7 @@ async def err_message(pipeline: Pipeline, livestream: Livestream, deadline: floa
     """
     now = pipeline.clock.now()
     deadline = min(max(deadline, now + ERROR_DETAIL_GRACE), now + pipeline.timeout)
-    livestream_id = q(livestream.id)
+    livestream_id = segment(livestream.id, "livestream id")
     for path in (
         f"/livestreams/{livestream_id}/active-livestream-session",
         f"/livestreams/{livestream_id}",
