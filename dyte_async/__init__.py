@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 from dyte_async._client import AsyncDyte
 from dyte_async._clock import Clock, SystemClock
-from dyte_async._pipeline import ClientStats
 from dyte_async._ratelimit import RateLimit
 from dyte_async._retry import RetryPolicy
+from dyte_async._stats import ClientStats
 from dyte_async.errors import (
     APIConnectionError,
     APIStatusError,

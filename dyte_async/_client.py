@@ -27,9 +27,10 @@ from dyte_async._config import (
     Default,
     clean_credential,
 )
-from dyte_async._pipeline import ClientStats, Pipeline, logger
+from dyte_async._pipeline import Pipeline, logger
 from dyte_async._ratelimit import RateLimit, make_limiter
 from dyte_async._retry import RetryPolicy
+from dyte_async._stats import ClientStats
 from dyte_async._transport import HttpBackend, build_transport
 from dyte_async.errors import ClientClosedError, ConfigurationError
 

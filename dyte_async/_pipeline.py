@@ -43,12 +43,11 @@ from __future__ import annotations
 import itertools
 import logging
 import math
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, NoReturn
 
 import anyio
 import anyio.lowlevel
-import attrs
 import httpx
 
 from dyte_async._body import DEFAULT_MAX_RESPONSE_BYTES, send_and_read
@@ -68,6 +67,8 @@ from dyte_async._retry import (
     SettleNow,
     decide,
 )
+from dyte_async._stats import ClientStats, Counters
+from dyte_async._writes import Recover, Settle
 from dyte_async.errors import (
     APIStatusError,
     APITimeoutError,
@@ -76,72 +77,15 @@ from dyte_async.errors import (
     ResponseTooLargeError,
 )
 
-__all__ = ["ClientStats", "Pipeline", "Recover", "Settle", "logger"]
+__all__ = ["Pipeline", "logger"]
 
 logger = logging.getLogger("dyte_async")
-
-#: Called after an ambiguous failure of a non-idempotent request, with the call's deadline:
-#: returns the answer that makes a retry unnecessary, or None when the write did not happen
-#: (then the request is retried). Raising a `DyteError` means "cannot tell": the call then
-#: fails with the original error rather than risk doing the write twice.
-Recover = Callable[[float], Awaitable["Envelope | None"]]
-
-
-@attrs.frozen(kw_only=True)
-class Settle:
-    """A write's rule for the answer to a retry sent after an attempt that may have taken
-    effect (read timeout, dropped connection, 5xx): these statuses mean "it did".
-
-    Attributes:
-        statuses: e.g. ``{404}`` for a stop (nothing live any more), ``{409}`` for a start.
-        meaning: what the INFO line says, e.g. "the livestream was already stopped".
-        resolve: reads the result, given the call's deadline (e.g. the active livestream);
-            None: the call returns an envelope with ``data=None``. A `DyteError` from it
-            fails the call with the retry's own error.
-    """
-
-    statuses: frozenset[int]
-    meaning: str
-    resolve: Callable[[float], Awaitable[Envelope]] | None = None
-
 
 # What the INFO line says when a retry does not fit (`GiveUp.why`).
 _GIVE_UP_REASONS = {
     "cap": "the server's Retry-After exceeds the cap",
     "deadline": "the wait would outlast the call's deadline",
 }
-
-
-@attrs.frozen(kw_only=True)
-class ClientStats:
-    """Counters of one client since it was made (`AsyncDyte.stats()`).
-
-    Attributes:
-        requests: attempts sent (first attempts and retries).
-        retries: retries sent.
-        retries_refused: retries the budget refused (the call failed fast instead).
-        rate_limited: 429 answers received.
-        limiter_wait_seconds: total time calls waited for the client-side rate limiter.
-        recovered: ambiguous writes answered by a recovery read instead of a second write.
-    """
-
-    requests: int = 0
-    retries: int = 0
-    retries_refused: int = 0
-    rate_limited: int = 0
-    limiter_wait_seconds: float = 0.0
-    recovered: int = 0
-
-
-class _Counters:
-    __slots__ = ("rate_limited", "recovered", "requests", "retries", "retries_refused")
-
-    def __init__(self) -> None:
-        self.requests = 0
-        self.retries = 0
-        self.retries_refused = 0
-        self.rate_limited = 0
-        self.recovered = 0
 
 
 class _OutOfTime:
@@ -216,7 +160,7 @@ class Pipeline:
         self.clock = clock
         #: the most bytes of one answer's body (decoded) read; past it ResponseTooLargeError.
         self.max_response_bytes = max_response_bytes
-        self._counters = _Counters()
+        self._counters = Counters()
 
     def stats(self) -> ClientStats:
         c = self._counters

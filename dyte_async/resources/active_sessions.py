@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from dyte_async._convert import structure
-from dyte_async._pipeline import Settle
+from dyte_async._writes import Settle
 from dyte_async.errors import InvalidArgumentError, ResponseDecodeError
 from dyte_async.models import ActiveSession, ModerationResult, SessionParticipant
 from dyte_async.resources._base import Resource, int_or_none, segment

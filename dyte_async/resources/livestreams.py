@@ -17,7 +17,7 @@ from dyte_async._convert import (
     structure,
 )
 from dyte_async._pagination import AsyncPaginator
-from dyte_async._pipeline import Pipeline, Settle
+from dyte_async._pipeline import Pipeline
 from dyte_async._poller import (
     DEFAULT_POLL_INTERVAL,
     DEFAULT_WAIT_TIMEOUT,
@@ -28,6 +28,7 @@ from dyte_async._poller import (
     normalize_statuses,
 )
 from dyte_async._response import Envelope
+from dyte_async._writes import Settle
 from dyte_async.errors import (
     InvalidArgumentError,
     LivestreamErroredError,
