@@ -22,286 +22,39 @@ Delivery rules (ENDPOINTS.md section 8):
 
 Deliveries of one webhook go out one at a time, in the order of the changes; different
 webhooks are served concurrently.
+
+The parts: the records (`_webhook_targets`), finding changes (`_webhook_changes`), signed
+bodies (`_webhook_payloads`), sending with retries (`_webhook_send`); `WebhookSender`
+here registers, looks and runs them.
 """
 
 from __future__ import annotations
 
 import contextlib
-import inspect
-import json
 import random
 import threading
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable
-from typing import Any, Final, Literal
+from collections.abc import AsyncIterator, Collection, Iterable
 
 import anyio
-import attrs
-import httpx
 import sniffio
 
-from dyte_async._net import is_loopback, parse_http_url
-from dyte_async.testing._render import INGEST_SERVER, PLAYBACK_URL
-from dyte_async.testing._state import FakeState, Livestream, LivestreamSession
-from dyte_async.webhooks._jsjson import js_stringify
-
-__all__ = [
-    "DEFAULT_STATUSES",
-    "KNOWN_EVENTS",
-    "LIVESTREAM_STATUS_UPDATE",
-    "ORGANIZATION_NAME",
-    "WebhookCallback",
-    "WebhookDelivery",
-    "WebhookFlavor",
-    "WebhookSender",
-    "WebhookTarget",
-    "check_url",
-    "dyte_payload",
-    "realtimekit_payload",
-]
-
-WebhookFlavor = Literal["dyte", "realtimekit"]
-#: Receives `(body, headers)` of each delivery; raising (or timing out) fails the attempt.
-WebhookCallback = Callable[[bytes, dict[str, str]], "Awaitable[None] | None"]
-
-LIVESTREAM_STATUS_UPDATE: Final = "livestreaming.statusUpdate"
-#: The `events` a webhook may subscribe to (the spec's enum); only
-#: `livestreaming.statusUpdate` is ever sent by the fake.
-KNOWN_EVENTS: Final = frozenset(
-    {
-        "meeting.started",
-        "meeting.ended",
-        "meeting.participantJoined",
-        "meeting.participantLeft",
-        "meeting.chatSynced",
-        "recording.statusUpdate",
-        LIVESTREAM_STATUS_UPDATE,
-        "meeting.transcript",
-        "meeting.summary",
-    }
+from dyte_async.testing._state import FakeState
+from dyte_async.testing._webhook_changes import ChangeTracker
+from dyte_async.testing._webhook_payloads import signed_delivery
+from dyte_async.testing._webhook_send import Clients, send_all
+from dyte_async.testing._webhook_targets import (
+    KNOWN_EVENTS,
+    LIVESTREAM_STATUS_UPDATE,
+    WebhookCallback,
+    WebhookDelivery,
+    WebhookFlavor,
+    WebhookTarget,
+    check_url,
 )
-#: The statuses sent by default: the docs' LIVE, OFFLINE and IDLE, plus ERRORED (so that
-#: waits learn of a failure at once). INVOKED is not sent unless asked for.
-DEFAULT_STATUSES: Final = ("LIVE", "OFFLINE", "IDLE", "ERRORED")
-#: `meeting.organizedBy.name` in RealtimeKit payloads.
-ORGANIZATION_NAME: Final = "FakeDyte organization"
 
-_MAX_RETRY_DELAY = 1.0
-
-
-def check_url(url: str, *, allow_remote: bool) -> str:
-    """Return `url` if the fake may POST to it.
-
-    Raises:
-        ValueError: not an absolute http(s) URL, or not loopback without `allow_remote`.
-    """
-    parsed = parse_http_url(url, "webhook url")  # a ConfigurationError is a ValueError
-    if not allow_remote and not is_loopback(parsed.host):
-        raise ValueError(
-            f"refusing to send webhooks to {parsed.host}: FakeDyte sends to loopback "
-            "addresses only unless allow_remote=True"
-        )
-    return url
-
-
-@attrs.frozen(kw_only=True)
-class WebhookTarget:
-    """A registered webhook: where deliveries go, and which ones.
-
-    Attributes:
-        id: the webhook id (sent as `dyte-webhook-id` / `rtk-webhook-id`).
-        url: where deliveries are POSTed (None: `callback` receives them).
-        callback: called with `(body, headers)` instead of POSTing.
-        flavor: `"dyte"` (`dyte-*` headers, 3-field payload) or `"realtimekit"`.
-        events: event names subscribed to.
-        statuses: livestream statuses sent (None: every change, INVOKED included).
-        since: clock time of registration: earlier changes are not sent.
-        max_retries: retries after a failed attempt.
-        retry_delay: real seconds before the first retry (doubled each time, at most 1 s).
-        timeout: real seconds an attempt may take.
-    """
-
-    id: str
-    url: str | None
-    callback: WebhookCallback | None = attrs.field(repr=False)
-    flavor: WebhookFlavor
-    events: frozenset[str]
-    statuses: frozenset[str] | None
-    since: float
-    max_retries: int
-    retry_delay: float
-    timeout: float
-
-    def wants(self, event: str, status: str, at: float) -> bool:
-        """True when this webhook subscribes to `event` with `status`, changed at `at`."""
-        return (
-            event in self.events
-            and (self.statuses is None or status in self.statuses)
-            and at >= self.since
-        )
-
-
-@attrs.define(eq=False, kw_only=True)
-class WebhookDelivery:
-    """One webhook delivery (with its retries): what was sent, and how it went.
-
-    Entries appear in `FakeDyte.webhook_deliveries` when the change is found and are
-    updated in place while attempts are made.
-
-    Attributes:
-        webhook_id: the webhook it went to.
-        delivery_id: the `dyte-uuid` / `rtk-uuid` (the same on every attempt).
-        url: the URL POSTed to (None: a callback).
-        flavor: `"dyte"` or `"realtimekit"`.
-        event: the event name, `"livestreaming.statusUpdate"`.
-        stream_id: the livestream id (`streamId`).
-        meeting_id: the livestream's meeting (None: an independent livestream).
-        status: the livestream status the delivery reports.
-        changed_at: clock time of the status change.
-        body: the exact bytes sent (and signed).
-        headers: the headers sent: signature, delivery id, webhook id, content type.
-        attempts: attempts made so far.
-        http_status: the last answer's HTTP status (None: no answer, or a callback).
-        ok: True once an attempt succeeded.
-        error: why the last attempt failed (None after a success).
-        done: True when no more attempts will be made (succeeded, or gave up).
-    """
-
-    webhook_id: str
-    delivery_id: str
-    url: str | None
-    flavor: WebhookFlavor
-    event: str
-    stream_id: str
-    meeting_id: str | None
-    status: str
-    changed_at: float
-    body: bytes = attrs.field(repr=False)
-    headers: dict[str, str] = attrs.field(repr=False)
-    attempts: int = 0
-    http_status: int | None = None
-    ok: bool = False
-    error: str | None = None
-    done: bool = False
-
-    def payload(self) -> Any:
-        """Return the decoded JSON body."""
-        return json.loads(self.body)
-
-
-@attrs.frozen
-class _Change:
-    at: float
-    status: str
-    livestream: Livestream
-
-
-class _ChangeTracker:
-    """Finds the status changes of every livestream session not reported yet.
-
-    Keeps, per session, the points of its timeline (`LivestreamSession.timeline`) already
-    seen and the last status reported. A timeline only grows, except that a status forced
-    at the very instant of a scheduled change replaces that change: the points after the
-    common prefix are then the new ones. A point whose status equals the last reported
-    one is no change.
-    """
-
-    def __init__(self) -> None:
-        self._seen: dict[str, tuple[list[tuple[float, str]], str | None]] = {}
-        self._finished: set[str] = set()
-
-    def collect(self, state: FakeState) -> list[_Change]:
-        now = state.now()
-        found: list[_Change] = []
-        for livestream in state.livestreams.values():
-            for session in livestream.sessions:
-                if session.id not in self._finished:
-                    found.extend(self._session(state, livestream, session, now))
-        found.sort(key=lambda change: change.at)
-        return found
-
-    def _session(
-        self, state: FakeState, livestream: Livestream, session: LivestreamSession, now: float
-    ) -> list[_Change]:
-        points = [p for p in session.timeline(state.timing) if p[0] <= now]
-        seen, last = self._seen.get(session.id, ([], None))
-        common = 0
-        for old, new in zip(seen, points, strict=False):
-            if old != new:
-                break
-            common += 1
-        changes = []
-        for at, status in points[common:]:
-            if status != last:
-                changes.append(_Change(at, status, livestream))
-                last = status
-        if session.stopped_at is not None and session.stopped_at <= now:
-            self._finished.add(session.id)  # a stopped session changes no more
-            self._seen.pop(session.id, None)
-        else:
-            self._seen[session.id] = (points, last)
-        return changes
-
-
-def dyte_payload(livestream: Livestream, status: str) -> dict[str, Any]:
-    """The Dyte payload: `{"event", "streamId", "status"}`."""
-    return {"event": LIVESTREAM_STATUS_UPDATE, "streamId": livestream.id, "status": status}
-
-
-def realtimekit_payload(state: FakeState, livestream: Livestream, status: str) -> dict[str, Any]:
-    """The RealtimeKit payload (ENDPOINTS.md section 8), `meeting` null when independent.
-
-    `manualIngest` is true for independent livestreams (pushed by an encoder);
-    `meeting.roomName` is the meeting id and `meeting.status` the livestream status, as in
-    the docs' example.
-    """
-    meeting = state.meetings.get(livestream.meeting_id) if livestream.meeting_id else None
-    return {
-        "event": LIVESTREAM_STATUS_UPDATE,
-        "streamId": livestream.id,
-        "status": status,
-        "manualIngest": livestream.meeting_id is None,
-        "playbackUrl": PLAYBACK_URL.format(id=livestream.id),
-        "ingestServer": INGEST_SERVER,
-        "streamKey": livestream.stream_key,
-        "meeting": None
-        if meeting is None
-        else {
-            "id": meeting.id,
-            "title": meeting.fields.get("title"),
-            "createdAt": state.iso(meeting.created_at),
-            "roomName": meeting.id,
-            "status": status,
-            "organizedBy": {"id": state.org_id, "name": ORGANIZATION_NAME},
-        },
-    }
-
-
-class _Clients:
-    """httpx clients made on first use (plain http needs no TLS context) and closed together."""
-
-    def __init__(self) -> None:
-        self._clients: dict[bool, httpx.AsyncClient] = {}
-
-    def get(self, url: str) -> httpx.AsyncClient:
-        secure = url.lower().startswith("https:")
-        client = self._clients.get(secure)
-        if client is None:
-            client = httpx.AsyncClient(
-                trust_env=False,  # no proxies from the environment: loopback stays loopback
-                verify=secure,
-                follow_redirects=False,
-                headers={"user-agent": "FakeDyte-Webhooks"},
-            )
-            self._clients[secure] = client
-        return client
-
-    async def aclose(self) -> None:
-        clients = list(self._clients.values())
-        self._clients.clear()
-        with anyio.CancelScope(shield=True):
-            for client in clients:
-                await client.aclose()
+# WebhookDelivery is re-exported for `dyte_async.testing`; the rest lives in the parts.
+__all__ = ["WebhookDelivery", "WebhookSender"]
 
 
 class WebhookSender:
@@ -318,11 +71,11 @@ class WebhookSender:
         self.targets: dict[str, WebhookTarget] = {}
         #: every delivery, oldest first.
         self.deliveries: list[WebhookDelivery] = []
-        self._tracker = _ChangeTracker()
+        self._tracker = ChangeTracker()
         self._lock: tuple[str, anyio.Lock] | None = None
         self._wake: anyio.Event | None = None
         self._runner_thread: int | None = None
-        self._runner_clients: _Clients | None = None
+        self._runner_clients: Clients | None = None
         self._runners = 0
 
     def _new_id(self) -> str:
@@ -412,37 +165,9 @@ class WebhookSender:
         for change in self._tracker.collect(self._state):
             for target in list(self.targets.values()):
                 if target.wants(LIVESTREAM_STATUS_UPDATE, change.status, change.at):
-                    found.append(self._delivery(target, change))
+                    found.append(signed_delivery(self._state, target, change, self._new_id()))
         self.deliveries.extend(found)
         return found
-
-    def _delivery(self, target: WebhookTarget, change: _Change) -> WebhookDelivery:
-        livestream = change.livestream
-        if target.flavor == "dyte":
-            payload = dyte_payload(livestream, change.status)
-        else:
-            payload = realtimekit_payload(self._state, livestream, change.status)
-        body = js_stringify(payload).encode("utf-8")
-        delivery_id = self._new_id()
-        headers = self._state.webhook_keys.signed_headers(
-            body,
-            flavor=target.flavor,
-            delivery_id=delivery_id,
-            webhook_id=target.id,
-        )
-        return WebhookDelivery(
-            webhook_id=target.id,
-            delivery_id=delivery_id,
-            url=target.url,
-            flavor=target.flavor,
-            event=LIVESTREAM_STATUS_UPDATE,
-            stream_id=livestream.id,
-            meeting_id=livestream.meeting_id,
-            status=change.status,
-            changed_at=change.at,
-            body=body,
-            headers=headers,
-        )
 
     # -- sending ------------------------------------------------------------------------
 
@@ -453,7 +178,7 @@ class WebhookSender:
             self._lock = (library, anyio.Lock())
         return self._lock[1]
 
-    async def deliver(self, clients: _Clients | None = None) -> list[WebhookDelivery]:
+    async def deliver(self, clients: Clients | None = None) -> list[WebhookDelivery]:
         """Find the changes not reported yet and deliver them; return those deliveries.
 
         Waits for a delivery round already under way (so that each webhook gets its
@@ -464,7 +189,7 @@ class WebhookSender:
             if not found:
                 return found
             own = clients is None
-            used = _Clients() if clients is None else clients
+            used = Clients() if clients is None else clients
             try:
                 by_target: dict[str, list[WebhookDelivery]] = {}
                 for delivery in found:
@@ -473,76 +198,11 @@ class WebhookSender:
                     for webhook_id, deliveries in by_target.items():
                         # (no await since `_collect`: every target is still registered)
                         target = self.targets[webhook_id]
-                        tg.start_soon(self._send_all, target, deliveries, used)
+                        tg.start_soon(send_all, target, deliveries, used)
             finally:
                 if own:
                     await used.aclose()
             return found
-
-    async def _send_all(
-        self, target: WebhookTarget, deliveries: list[WebhookDelivery], clients: _Clients
-    ) -> None:
-        for delivery in deliveries:
-            await self._send(target, delivery, clients)
-
-    async def _send(
-        self, target: WebhookTarget, delivery: WebhookDelivery, clients: _Clients
-    ) -> None:
-        for attempt in range(target.max_retries + 1):
-            if attempt:
-                await anyio.sleep(min(target.retry_delay * 2 ** (attempt - 1), _MAX_RETRY_DELAY))
-            delivery.attempts += 1
-            if target.url is not None:
-                retry = await self._post(target, target.url, delivery, clients)
-            else:
-                retry = await self._call(target, delivery)
-            if delivery.ok or not retry:
-                break
-        delivery.done = True
-
-    async def _post(
-        self, target: WebhookTarget, url: str, delivery: WebhookDelivery, clients: _Clients
-    ) -> bool:
-        """One POST; return whether a failure may be retried."""
-        try:
-            response = await clients.get(url).post(
-                url, content=delivery.body, headers=delivery.headers, timeout=target.timeout
-            )
-        except httpx.TimeoutException:
-            delivery.http_status = None
-            delivery.error = f"no answer within {target.timeout:g}s"
-            return True
-        except httpx.HTTPError as exc:
-            delivery.http_status = None
-            delivery.error = f"{type(exc).__name__}: {exc}"
-            return True
-        status = response.status_code
-        delivery.http_status = status
-        if 200 <= status < 300:
-            delivery.ok = True
-            delivery.error = None
-            return False
-        delivery.error = f"answered HTTP {status}"
-        return target.flavor == "dyte" or status >= 500
-
-    async def _call(self, target: WebhookTarget, delivery: WebhookDelivery) -> bool:
-        """One callback call; return whether a failure may be retried (always)."""
-        callback = target.callback
-        assert callback is not None
-        with anyio.move_on_after(target.timeout) as scope:
-            try:
-                result = callback(delivery.body, dict(delivery.headers))
-                if inspect.isawaitable(result):
-                    await result
-            except Exception as exc:
-                delivery.error = f"the callback raised {type(exc).__name__}: {exc}"
-                return True
-        if scope.cancelled_caught:
-            delivery.error = f"the callback took more than {target.timeout:g}s"
-            return True
-        delivery.ok = True
-        delivery.error = None
-        return False
 
     # -- in the background --------------------------------------------------------------
 
@@ -564,7 +224,7 @@ class WebhookSender:
             finally:
                 self._runners -= 1
             return
-        clients = _Clients()
+        clients = Clients()
         for target in self.targets.values():
             if target.url is not None:
                 clients.get(target.url)  # now rather than on the first delivery (see `add`)
@@ -590,7 +250,7 @@ class WebhookSender:
         if raised is not None:
             raise raised
 
-    async def _run(self, clients: _Clients, poll_interval: float) -> None:
+    async def _run(self, clients: Clients, poll_interval: float) -> None:
         while True:
             self._wake = anyio.Event()  # before looking: a kick during the round counts
             await self.deliver(clients)  # (no webhooks: returns at once)
