@@ -7,6 +7,8 @@ Same scripted API as `test_poller` (`Api`), on the shared `router` and `clock`.
 from __future__ import annotations
 
 import functools
+import logging
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -20,10 +22,20 @@ from dyte_async import (
     InvalidArgumentError,
     LivestreamErroredError,
     LivestreamStatus,
+    NotFoundError,
 )
 from dyte_async._poller import LIVE_ONLY, normalize_statuses
 from dyte_async.testing import FakeClock
-from tests.unit.test_poller import STOPPED, Api, elapsed, envelope, error, open_client, poller
+from tests.unit.test_poller import (
+    STOPPED,
+    Api,
+    _settle,
+    elapsed,
+    envelope,
+    error,
+    open_client,
+    poller,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -161,8 +173,24 @@ class Gate:
         raise AssertionError("unreachable")
 
 
+def expected_heap_sizes(lasting: int, finished: int) -> list[int]:
+    """The heap's length after each of `finished` waits ends behind `lasting` live ones.
+
+    Entries of finished waits are dropped when the heap holds more than 64 entries and
+    more than twice as many as there are live waits.
+    """
+    sizes, n = [], lasting
+    for _ in range(finished):
+        n += 1
+        if n > max(64, 2 * lasting):
+            n = lasting
+        sizes.append(n)
+    return sizes
+
+
+@pytest.mark.parametrize("lasting", [1, 40])
 async def test_finished_waits_do_not_pile_up_in_the_deadline_heap(
-    clock: FakeClock, router: respx.MockRouter
+    clock: FakeClock, router: respx.MockRouter, lasting: int
 ):
     gate = Gate()
     router.get("/meetings/held/active-livestream").mock(side_effect=gate.respond)
@@ -173,16 +201,104 @@ async def test_finished_waits_do_not_pile_up_in_the_deadline_heap(
         heap = poller(dyte).deadlines._heap  # private: memory is the point here
         sizes = []
         async with anyio.create_task_group() as tg:
-            # The earliest deadline belongs to a wait that lasts: finished waits behind it
-            # are not popped by `expire`, only by the clean-up.
-            tg.start_soon(functools.partial(dyte.livestreams.wait_until_live, "held", timeout=50))
+            # The earliest deadlines belong to waits that last (sharing one hung poll):
+            # finished waits behind them are not popped by `expire`, only by the clean-up.
+            for _ in range(lasting):
+                tg.start_soon(
+                    functools.partial(dyte.livestreams.wait_until_live, "held", timeout=50)
+                )
             await gate.entered.wait()
-            for _ in range(300):
+            await _settle()
+            for _ in range(200):
                 await dyte.livestreams.wait_until_live("m1", timeout=100)
                 sizes.append(len(heap))
             tg.cancel_scope.cancel()
-        # At most 64 entries (the lasting wait and 63 stale ones) before the stale are dropped.
-        assert max(sizes) == 64
-        assert sizes[:63] == list(range(2, 65))
-        assert sizes[63] == 1  # only the lasting wait is left
+        assert sizes == expected_heap_sizes(lasting, 200)
         assert elapsed(clock) == 0
+
+
+# -- meetings that errored or do not exist, in one error --------------------------------------
+
+
+async def collect(iterator: Any) -> list[Any]:
+    return [item async for item in iterator]
+
+
+async def test_several_errored_meetings_raise_the_first_ones_livestream_and_message(
+    dyte: AsyncDyte, api: Api
+):
+    meetings = [f"m{i}" for i in range(5)]
+    for m in meetings:
+        api.plan(m, (0, "LIVE"))
+    api.plan("m1", (0, "ERRORED"))
+    api.plan("m2", (0, "INVOKED"), (6, "ERRORED"))
+    api.err_messages["ls-m1"] = "first failure"
+    api.err_messages["ls-m2"] = "second failure"
+    with pytest.raises(LivestreamErroredError) as info:
+        await collect(dyte.livestreams.wait_until_live_many(meetings))
+    message = str(info.value)
+    assert message.startswith("2 livestreams errored: ")
+    assert "first failure; " in message
+    assert message.endswith("second failure")
+    assert info.value.livestream.meeting_id == "m1"
+    assert info.value.err_message == "first failure"
+
+
+def _no_meeting(request: httpx.Request, path: str) -> httpx.Response | None:
+    if path == "/meetings/nope":
+        return error(404, "No meeting found", **{"x-request-id": "req-42"})
+    return None
+
+
+async def test_a_meeting_that_does_not_exist_keeps_the_answers_details(dyte: AsyncDyte, api: Api):
+    api.check_fault = _no_meeting
+    with pytest.raises(NotFoundError) as info:
+        await dyte.livestreams.wait_until_live("nope")
+    _assert_details_of_the_check(info.value)
+    assert str(info.value).startswith("404: meeting nope does not exist (")
+
+
+async def test_an_unknown_and_an_errored_meeting_keep_the_checks_details(dyte: AsyncDyte, api: Api):
+    api.check_fault = _no_meeting
+    api.plan("m1", (0, "INVOKED"), (3, "ERRORED"))
+    api.plan("m2", (0, "INVOKED"), (5, "LIVE"))
+    with pytest.raises(NotFoundError) as info:
+        await collect(dyte.livestreams.wait_until_live_many(["m1", "nope", "m2"]))
+    _assert_details_of_the_check(info.value)
+    assert info.value.message.endswith("; also 1 livestream(s) errored")
+    assert isinstance(info.value.__cause__, LivestreamErroredError)
+
+
+def _assert_details_of_the_check(exc: NotFoundError) -> None:
+    assert exc.status_code == 404
+    assert exc.code == 404
+    assert exc.request_id == "req-42"
+    assert exc.headers is not None
+    assert exc.headers["x-request-id"] == "req-42"
+    assert exc.body == {"success": False, "error": {"code": 404, "message": "No meeting found"}}
+    assert exc.method == "GET"
+    assert exc.url.endswith("/meetings/nope")
+
+
+async def test_a_meeting_that_does_not_exist_is_logged(
+    dyte: AsyncDyte, api: Api, caplog: pytest.LogCaptureFixture
+):
+    api.unknown.add("nope")
+    with caplog.at_level(logging.INFO, logger="dyte_async"), pytest.raises(NotFoundError):
+        await dyte.livestreams.wait_until_live("nope")
+    messages = [r.getMessage() for r in caplog.records]
+    assert any(m.startswith("meeting nope does not exist: ") for m in messages), messages
+
+
+@pytest.mark.parametrize(("unknown", "shown"), [(10, False), (11, True)])
+async def test_many_unknown_meetings_are_named_ten_at_most(
+    dyte: AsyncDyte, api: Api, unknown: int, shown: bool
+):
+    meetings = [f"q{i:02}" for i in range(unknown)]
+    api.unknown |= set(meetings)
+    with pytest.raises(NotFoundError) as info:
+        await collect(dyte.livestreams.wait_until_live_many(meetings))
+    message = str(info.value)
+    assert f"{unknown} meetings do not exist: " in message
+    assert (f", ... ({unknown} in all)" in message) is shown
+    assert re.findall(r"\bq\d\d\b", message) == meetings[:10]
