@@ -11,6 +11,7 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import unquote
 
 import anyio
 import httpx
@@ -302,3 +303,86 @@ async def test_many_unknown_meetings_are_named_ten_at_most(
     assert f"{unknown} meetings do not exist: " in message
     assert (f", ... ({unknown} in all)" in message) is shown
     assert re.findall(r"\bq\d\d\b", message) == meetings[:10]
+
+
+# -- the requests and the shapes of their answers ---------------------------------------------
+
+
+async def test_every_read_of_the_waits_is_a_get(
+    dyte: AsyncDyte, api: Api, router: respx.MockRouter
+):
+    many = [f"m{i}" for i in range(6)]  # more than LIST_THRESHOLD: the list is read
+    for m in many:
+        api.plan(m, (0, "INVOKED"), (3, "LIVE"))
+    api.plan("m5", (0, "INVOKED"), (2, "ERRORED"))
+    api.plan("s1", (0, None), (20, "LIVE"), (30, STOPPED))
+    api.plan("s2", (0, STOPPED))
+    await collect(dyte.livestreams.wait_until_live_many(many, yield_errors=True))
+    await dyte.livestreams.wait_for_status("s1", "IDLE")
+    await dyte.livestreams.wait_for_status("s2", "IDLE")
+    paths = {unquote(call.request.url.path) for call in router.calls}
+    assert {"/v2/livestreams", "/v2/meetings/s1", "/v2/livestreams/ls-s1"} <= paths
+    assert {
+        "/v2/meetings/s2/livestream",
+        "/v2/livestreams/ls-m5/active-livestream-session",
+    } <= paths
+    assert {call.request.method for call in router.calls} == {"GET"}
+
+
+async def test_an_active_livestream_without_its_meeting_names_it(dyte: AsyncDyte, api: Api):
+    api.plan("m1", (0, "LIVE"))
+
+    def answer(request: httpx.Request, path: str) -> httpx.Response | None:
+        if path == "/meetings/m1/active-livestream":
+            return envelope(_without_meeting_id(api.livestream("m1")))
+        return None
+
+    api.fault = answer
+    ls = await dyte.livestreams.wait_until_live("m1")
+    assert ls.meeting_id == "m1"
+
+
+async def test_the_list_is_read_under_its_livestreams_key(dyte: AsyncDyte, api: Api):
+    meetings = [f"m{i}" for i in range(5)]
+    for m in meetings:
+        api.plan(m, (0, "LIVE"))
+
+    def wrapped(request: httpx.Request, path: str) -> httpx.Response | None:
+        if path != "/livestreams":
+            return None
+        api.fault = None
+        plain = api.list(dict(request.url.params))
+        api.fault = wrapped
+        body = plain.json()
+        return envelope({"livestreams": body["data"]}, body.get("paging"))
+
+    api.fault = wrapped
+    got = await collect(dyte.livestreams.wait_until_live_many(meetings))
+    assert sorted(ls.meeting_id for ls in got) == meetings
+    assert api.count("/meetings/") == 0  # all found in the list: no per-meeting read
+
+
+async def test_the_newest_of_a_meetings_livestreams_is_the_latest(dyte: AsyncDyte, api: Api):
+    api.plan("m1", (0, STOPPED))
+
+    def livestream(number: int, created_at: str) -> dict[str, Any]:
+        return {
+            "id": f"ls-{number}",
+            "status": "IDLE",
+            "meeting_id": "m1",
+            "created_at": created_at,
+        }
+
+    def history(request: httpx.Request, path: str) -> httpx.Response | None:
+        if path == "/meetings/m1/livestream":
+            items = [
+                livestream(1, "2024-01-01T00:00:00Z"),
+                livestream(3, "2024-03-01T00:00:00Z"),
+                livestream(2, "2024-02-01T00:00:00Z"),
+            ]
+            return envelope({"livestreams": items, "sessions": []})
+        return None
+
+    api.fault = history
+    ls = await dyte.livestreams.wait_for_status("m1", "IDLE")
+    assert ls.id == "ls-3"
