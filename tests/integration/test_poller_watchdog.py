@@ -49,3 +49,33 @@ async def test_a_wait_joining_a_poll_in_flight_ends_at_its_own_deadline():
         took = time.monotonic() - started
         tg.cancel_scope.cancel()
     assert took < HANG / 2  # at its deadline, not when the shared poll came back
+
+
+async def test_a_wait_joining_a_sleeping_loop_ends_at_its_own_deadline():
+    polled = anyio.Event()
+
+    async def nothing_active(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/active-livestream"):
+            polled.set()
+            return httpx.Response(404, json={"success": False, "error": {"message": "none"}})
+        return httpx.Response(200, json={"success": True, "data": {"id": "m1"}})
+
+    async with (
+        AsyncDyte(
+            "org", "key", transport=httpx.MockTransport(nothing_active), rate_limit=None
+        ) as dyte,
+        anyio.create_task_group() as tg,
+    ):
+
+        async def long_wait() -> None:
+            with pytest.raises(WaitTimeoutError):
+                await dyte.livestreams.wait_until_live("m1", timeout=HANG * 2, poll_interval=HANG)
+
+        tg.start_soon(long_wait)
+        await polled.wait()  # its driver now sleeps until the next poll, HANG s away
+        started = time.monotonic()
+        with pytest.raises(WaitTimeoutError):
+            await dyte.livestreams.wait_until_live("m1", timeout=0.2, poll_interval=HANG)
+        took = time.monotonic() - started
+        tg.cancel_scope.cancel()
+    assert took < HANG / 2  # the sleeping driver was woken for the earlier deadline

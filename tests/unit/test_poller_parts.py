@@ -386,3 +386,23 @@ async def test_the_newest_of_a_meetings_livestreams_is_the_latest(dyte: AsyncDyt
     api.fault = history
     ls = await dyte.livestreams.wait_for_status("m1", "IDLE")
     assert ls.id == "ls-3"
+
+
+@pytest.mark.parametrize("timeout", [0, -1, True, "5"])
+async def test_a_timeout_must_be_a_positive_number(dyte: AsyncDyte, api: Api, timeout: Any):
+    with pytest.raises(
+        InvalidArgumentError, match="timeout must be a positive number or None, got"
+    ):
+        await dyte.livestreams.wait_until_live("m1", timeout=timeout)
+    assert api.count() == 0
+
+
+@pytest.mark.parametrize("interval", [0, True, float("nan")])
+async def test_a_poll_interval_must_be_a_positive_finite_number(
+    dyte: AsyncDyte, api: Api, interval: Any
+):
+    with pytest.raises(
+        InvalidArgumentError, match="poll_interval must be a positive finite number"
+    ):
+        await dyte.livestreams.wait_until_live("m1", poll_interval=interval)
+    assert api.count() == 0
