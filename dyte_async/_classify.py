@@ -60,6 +60,7 @@ def status_failure(
         ambiguous=not idempotent and status in _AMBIGUOUS_STATUSES,
         retry_after=retry_after,
         reason=f"status {status}",
+        maybe_applied=status >= 500,
     )
 
 
@@ -90,6 +91,7 @@ def network_failure(method: str, path: str, exc: httpx.HTTPError, idempotent: bo
         (`_transport._errors.sanitize`).
     """
     transient = isinstance(exc, _TRANSIENT)
+    # Decided before `sanitize`, which replaces the aiohttp cause `_never_sent` reads.
     unsent = transient and _never_sent(exc)
     exc = sanitize(exc)
     name = type(exc).__name__
@@ -110,4 +112,5 @@ def network_failure(method: str, path: str, exc: httpx.HTTPError, idempotent: bo
         ambiguous=transient and not idempotent and not unsent,
         retry_after=None,
         reason=name,
+        maybe_applied=transient and not unsent,
     )

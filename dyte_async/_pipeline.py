@@ -51,7 +51,7 @@ import anyio.lowlevel
 import httpx
 
 from dyte_async._body import DEFAULT_MAX_RESPONSE_BYTES, send_and_read
-from dyte_async._classify import _never_sent, network_failure, status_failure
+from dyte_async._classify import network_failure, status_failure
 from dyte_async._clock import Clock
 from dyte_async._ratelimit import Limiter, LimiterTimeout
 from dyte_async._request import RequestBuilder
@@ -450,9 +450,7 @@ class Pipeline:
             response = await send_and_read(http, request, self.max_response_bytes)
         except httpx.HTTPError as exc:
             self._log_attempt(call, type(exc).__name__, attempt, trace)
-            failure = network_failure(call.method, call.path, exc, call.idempotent)
-            failure.maybe_applied = failure.transient and not _never_sent(exc)
-            return failure
+            return network_failure(call.method, call.path, exc, call.idempotent)
         except ResponseTooLargeError as exc:
             self._log_attempt(call, type(exc).__name__, attempt, trace)
             raise ResponseTooLargeError(
@@ -502,7 +500,6 @@ class Pipeline:
             idempotent=call.idempotent,
             policy=self.policy,
         )
-        failure.maybe_applied = response.status_code >= 500
         if response.status_code == 429:
             self._counters.rate_limited += 1
             if failure.retry_after is None:

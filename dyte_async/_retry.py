@@ -66,7 +66,7 @@ class Failure:
         retry_after: the wait the server asked for, in seconds (or the 429 pause chosen).
         reason: a short description for the logs ("status 503", "ReadTimeout").
         maybe_applied: the request may have reached the server and taken effect (a read
-            timeout, a dropped connection, a 5xx), whatever the method; set by the pipeline.
+            timeout, a dropped connection, a 5xx), whatever the method; set by `_classify`.
     """
 
     __slots__ = (

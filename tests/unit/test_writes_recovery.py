@@ -318,3 +318,52 @@ def test_a_network_failure_has_no_status_and_recovery_keeps_maybe_applied() -> N
     assert failure.status == 409
     assert failure.after_recovery().maybe_applied is True
     assert Failure(error=ValueError("x"), retryable=True, transient=True, reason="r").status is None
+
+
+# -- a connection dropped under an aiohttp transport ------------------------------------------
+
+
+def dropped_under_aiohttp() -> httpx.ConnectTimeout:
+    """How an aiohttp transport (ours, or httpx-aiohttp) reports a connection dropped
+    mid-request: a `ConnectTimeout` caused by `ServerDisconnectedError`. The request may
+    have been applied, although the class alone would say "never sent"."""
+    import aiohttp
+
+    exc = httpx.ConnectTimeout("server disconnected")
+    exc.__cause__ = aiohttp.ServerDisconnectedError()
+    return exc
+
+
+@pytest.mark.parametrize(
+    ("path", "call", "result"),
+    [
+        pytest.param(STOP, lambda d: d.livestreams.stop(MEETING_ID), "", id="stop"),
+        pytest.param(
+            f"{SESSION}/kick",
+            lambda d: d.active_sessions.kick(MEETING_ID, participant_ids=["p1"]),
+            ModerationResult(),
+            id="kick",
+        ),
+    ],
+)
+async def test_a_write_dropped_under_aiohttp_then_404_took_effect(
+    clock: FakeClock, caplog: pytest.LogCaptureFixture, path: str, call: Any, result: Any
+) -> None:
+    # A plain MockTransport (respx would chain its own error over the aiohttp cause): the
+    # pipeline sanitizes the error, which replaces that cause, so whether the attempt may
+    # have taken effect must be decided before.
+    caplog.set_level(logging.INFO, logger="dyte_async")
+    sent: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request.url.path)
+        if len(sent) == 1:
+            raise dropped_under_aiohttp()
+        return error(404)
+
+    async with AsyncDyte(
+        "org", "key", transport=httpx.MockTransport(handler), clock=clock, rate_limit=None
+    ) as dyte:
+        assert await call(dyte) == result
+    assert sent == [f"/v2{path}", f"/v2{path}"]
+    assert any("may have taken effect" in line for line in info_lines(caplog))
