@@ -103,6 +103,8 @@ class RedisLimiter:
         owns_redis: close `redis` in `aclose` (it was made from a URL).
         where: the Redis server for log lines (never its password).
         max_pause: the longest pause `pause_for` imposes, as `SlidingWindowLimiter`'s.
+        lease_margin: seconds a held slot's lease exceeds its caller's deadline plus
+            ``per`` (how long a crashed holder's slot outlives it, at least).
     """
 
     def __init__(
@@ -118,6 +120,7 @@ class RedisLimiter:
         owns_redis: bool = False,
         where: str | None = None,
         max_pause: float = 60.0,
+        lease_margin: float = _LEASE_MARGIN,
     ) -> None:
         self._limit = limit
         self._clock = clock
@@ -128,6 +131,7 @@ class RedisLimiter:
         self._timeout = timeout
         self._retry_after = retry_after
         self._max_pause = max_pause
+        self._lease_margin = lease_margin
         self._where = where or describe(None)
         share = max(1, limit.requests // max(1, fleet_size_hint))
         self._fallback_rate = RateLimit(share, per=limit.per)
@@ -230,8 +234,13 @@ class RedisLimiter:
                 self._kick()
 
     async def aclose(self) -> None:
-        """Send what is pending (bounded by `timeout`), stop the worker, close our Redis."""
+        """Send what is pending (bounded by `timeout`), stop the worker, close our Redis.
+
+        Under trio nothing ever started (`acquire_slot` refuses): nothing to do.
+        """
         self._closed = True
+        if sniffio.current_async_library() != "asyncio":
+            return
         worker = self._worker
         if worker is not None:
             with anyio.move_on_after(self._timeout):
@@ -320,7 +329,7 @@ class RedisLimiter:
         deadlines = [w.deadline - now for w in waiters if w.deadline is not None]
         longest = max(deadlines) if len(deadlines) == len(waiters) and deadlines else None
         hold = _DEFAULT_LEASE if longest is None else max(0.0, longest)
-        return hold + self._limit.per + _LEASE_MARGIN
+        return hold + self._limit.per + self._lease_margin
 
     def _hand_out(
         self, waiters: list[_Waiter], granted: int, prefix: str, lease: float, now: float

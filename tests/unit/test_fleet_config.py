@@ -34,11 +34,14 @@ def test_a_redis_url_makes_a_fleet_keyed_by_the_organization() -> None:
     other = ClientConfig.build(
         org_id="org-2", api_key="key", redis="redis://127.0.0.1:6390/0", environ={}
     ).fleet
-    assert one is not None and again is not None and other is not None
+    assert one is not None
+    assert again is not None
+    assert other is not None
     assert one.redis == "redis://127.0.0.1:6390/0"
     assert one.key == again.key  # one organization: one key, whatever the API key
     assert one.key != other.key
-    assert one.key.startswith("dyte-ratelimit:") and "org-1" not in one.key
+    assert one.key.startswith("dyte-ratelimit:")
+    assert "org-1" not in one.key
 
 
 def test_realtimekit_apps_get_one_key_each() -> None:
@@ -53,7 +56,8 @@ def test_realtimekit_apps_get_one_key_each() -> None:
 
 def test_rate_limit_key_overrides_and_is_checked() -> None:
     fleet = fleet_of(redis="redis://127.0.0.1/0", rate_limit_key=" shared ").fleet
-    assert fleet is not None and fleet.key == "shared"
+    assert fleet is not None
+    assert fleet.key == "shared"
     for bad in ("", "  ", "a{b", "c}"):
         with pytest.raises(ConfigurationError, match="rate_limit_key"):
             fleet_of(redis="redis://127.0.0.1/0", rate_limit_key=bad)
@@ -69,7 +73,8 @@ def test_dyte_redis_url_comes_from_the_environment() -> None:
     config = ClientConfig.build(
         org_id="o", api_key="k", environ={"DYTE_REDIS_URL": " redis://127.0.0.1:7000/2 "}
     )
-    assert config.fleet is not None and config.fleet.redis == "redis://127.0.0.1:7000/2"
+    assert config.fleet is not None
+    assert config.fleet.redis == "redis://127.0.0.1:7000/2"
     with pytest.raises(ConfigurationError, match="DYTE_REDIS_URL must be a redis://"):
         ClientConfig.build(org_id="o", api_key="k", environ={"DYTE_REDIS_URL": "http://x"})
 
@@ -78,7 +83,7 @@ def test_dyte_redis_url_comes_from_the_environment() -> None:
     "url", ["http://127.0.0.1:6379", "127.0.0.1:6379", "redis://", "redis://user:s3cret@"]
 )
 def test_a_bad_redis_url_is_refused_without_echoing_it(url: str) -> None:
-    with pytest.raises(ConfigurationError, match="^redis ") as caught:
+    with pytest.raises(ConfigurationError, match=r"^redis ") as caught:
         fleet_of(redis=url)
     assert "s3cret" not in str(caught.value)
 
@@ -87,7 +92,8 @@ def test_the_password_of_a_redis_url_stays_out_of_reprs() -> None:
     url = "redis://:s3cret-pw@127.0.0.1:6390/0"
     client = AsyncDyte("org", "key", redis=url)
     config = client._config
-    assert "s3cret" not in repr(config) and "s3cret" not in repr(client)
+    assert "s3cret" not in repr(config)
+    assert "s3cret" not in repr(client)
     assert "s3cret" not in repr(client._pipeline.limiter)
     assert "127.0.0.1:6390" in repr(client._pipeline.limiter)
 
@@ -112,10 +118,7 @@ def test_without_redis_py_the_error_names_the_extra(monkeypatch: pytest.MonkeyPa
 
 
 def test_importing_or_making_a_client_without_redis_does_not_import_redis_py() -> None:
-    code = (
-        "import sys, dyte_async; dyte_async.AsyncDyte('o', 'k');"
-        "print('redis' in sys.modules)"
-    )
+    code = "import sys, dyte_async; dyte_async.AsyncDyte('o', 'k');print('redis' in sys.modules)"
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
