@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from typing import Any
 
 import anyio
 import pytest
@@ -25,18 +26,27 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-async def run_fleet(redis_url: str, loads: list[int]) -> tuple[list[dict[str, float]], float]:
+async def run_fleet(redis_url: str | None, loads: list[int]) -> tuple[list[dict[str, Any]], float]:
     fake = FakeDyte(rate_limit=(LIMIT, PER))
     meeting = fake.add_meeting(title="fleet")["id"]
     key = f"fleet-{time.time_ns()}"
-    results: list[dict[str, float]] = []
+    results: list[dict[str, Any]] = []
     async with fake.serve() as base_url:
         start = time.time() + 3.0  # every process imported and ready by then
 
         async def member(requests: int) -> None:
-            argv = [base_url, redis_url, key, meeting, str(requests), str(LIMIT), str(PER)]
+            options = {
+                "base_url": base_url,
+                "redis": redis_url,
+                "key": key,
+                "meeting": meeting,
+                "requests": requests,
+                "limit": LIMIT,
+                "per": PER,
+                "start": start,
+            }
             done = await anyio.run_process(
-                [sys.executable, "-m", "tests.integration.fleet_worker", *argv, str(start)],
+                [sys.executable, "-m", "tests.integration.fleet_worker", json.dumps(options)],
                 check=True,
             )
             results.append(json.loads(done.stdout))
@@ -74,5 +84,5 @@ async def test_uneven_load_uses_the_whole_limit(redis_server: RedisServer) -> No
 
 
 async def test_without_redis_the_same_fleet_draws_429s(redis_server: RedisServer) -> None:
-    results, _ = await run_fleet("-", [20, 20, 20, 20])
+    results, _ = await run_fleet(None, [20, 20, 20, 20])
     assert sum(r["rate_limited"] for r in results) >= 80 - LIMIT - 5
