@@ -72,4 +72,4 @@ class Fleet:
     redis: object = attrs.field(repr=False)
     key: str
     fleet_size_hint: int = 1
-    timeout: float = 0.5
+    timeout: float = 1.0

@@ -115,7 +115,7 @@ class RedisLimiter:
         redis: Redis,
         key: str,
         fleet_size_hint: int = 1,
-        timeout: float = 0.5,
+        timeout: float = 1.0,
         retry_after: float = 2.0,
         owns_redis: bool = False,
         where: str | None = None,

@@ -69,7 +69,7 @@ async def test_redis_stopped_then_back(
 
         own_redis_server.stop()
         durations = [await timed_get(client) for _ in range(5)]
-        assert max(durations) < 1.5  # never waits past Redis's own short timeout
+        assert max(durations) < 2.5  # never waits past Redis's own short timeout (1 s)
         assert client.stats().limiter_fallbacks == 5
         assert limiter.in_outage
         warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
@@ -136,7 +136,7 @@ async def test_a_silent_redis_never_hangs_a_call(silent_redis: str) -> None:
     async with client_on(silent_redis) as client:
         first = await timed_get(client)
         then = [await timed_get(client) for _ in range(3)]
-        assert first < 1.5
+        assert first < 2.5
         assert max(then) < 0.2
         assert client.stats().limiter_fallbacks == 4
 
