@@ -311,7 +311,7 @@ class RedisLimiter:
             self._outage(error)
             return False
         self._recovered()
-        self._hand_out(waiters, granted, prefix, lease, now)
+        self._hand_out(waiters, granted, prefix, now)
         if self._waiting():
             self._fail_late(self._clock.now() + wait)
             if not self._pending():
@@ -331,14 +331,12 @@ class RedisLimiter:
         hold = _DEFAULT_LEASE if longest is None else max(0.0, longest)
         return hold + self._limit.per + self._lease_margin
 
-    def _hand_out(
-        self, waiters: list[_Waiter], granted: int, prefix: str, lease: float, now: float
-    ) -> None:
+    def _hand_out(self, waiters: list[_Waiter], granted: int, prefix: str, now: float) -> None:
         """Give the granted slots to the first callers still waiting, in order."""
-        ids = (f"{prefix}{i}" for i in range(1, granted + 1))
-        for slot_id in ids:
-            waiter = next((w for w in waiters if not w.done and w.slot is None), None)
-            slot = _RedisSlot(now, slot_id)
+        takers = (w for w in waiters if not w.done and w.slot is None)
+        for i in range(1, granted + 1):
+            slot = _RedisSlot(now, f"{prefix}{i}")
+            waiter = next(takers, None)
             if waiter is None:  # its caller left during the call: the slot goes back
                 self.release(slot)
                 continue
