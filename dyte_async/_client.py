@@ -28,6 +28,7 @@ from dyte_async._config import (
     Default,
     clean_credential,
 )
+from dyte_async._fleet import open_link
 from dyte_async._pipeline import Pipeline, logger
 from dyte_async._ratelimit import RateLimit, make_limiter
 from dyte_async._retry import RetryPolicy
@@ -169,6 +170,8 @@ class AsyncDyte:
         self._transport: httpx.AsyncBaseTransport | None = None
         self._closed = False
         self._loop: object | None = None  # the event loop of the first use
+        #: the fleet's Redis (`redis=`), shared by the limiter and the wake-ups
+        self._link = open_link(config.fleet)
         self._pipeline = self._build_pipeline(config)
         _configure_logging_from_env()
 
@@ -179,7 +182,7 @@ class AsyncDyte:
             # Our own client carries the headers; a client passed in gets them per request.
             headers=config.headers if config.http_client is not None else None,
             policy=config.retry,
-            limiter=make_limiter(config.rate_limit, config.clock, config.fleet),
+            limiter=make_limiter(config.rate_limit, config.clock, self._link),
             max_concurrency=config.max_concurrency,
             timeout=config.timeout,
             connect_timeout=config.connect_timeout,
@@ -338,6 +341,8 @@ class AsyncDyte:
                 await http.aclose()
         finally:
             await self._pipeline.limiter.aclose()
+            if self._link is not None:
+                await self._link.aclose()
 
     # -- fan-out ---------------------------------------------------------------------------
 

@@ -46,9 +46,9 @@ import anyio
 import sniffio
 
 from dyte_async._clock import Clock
+from dyte_async._fleet._link import describe, redis_errors
 from dyte_async._ratelimit._config import RateLimit
 from dyte_async._ratelimit._limiter import LimiterTimeout, Slot
-from dyte_async._ratelimit._redis_connect import describe, redis_errors
 from dyte_async._ratelimit._redis_script import SCRIPT, parse_reply, script_args, slot_keys
 from dyte_async._ratelimit._window import SlidingWindowLimiter
 from dyte_async.errors import ConfigurationError
