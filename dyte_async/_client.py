@@ -28,7 +28,7 @@ from dyte_async._config import (
     Default,
     clean_credential,
 )
-from dyte_async._fleet import open_link
+from dyte_async._fleet import Wakeups, open_link
 from dyte_async._pipeline import Pipeline, logger
 from dyte_async._ratelimit import RateLimit, make_limiter
 from dyte_async._retry import RetryPolicy
@@ -172,6 +172,7 @@ class AsyncDyte:
         self._loop: object | None = None  # the event loop of the first use
         #: the fleet's Redis (`redis=`), shared by the limiter and the wake-ups
         self._link = open_link(config.fleet)
+        self._wakeups = None if self._link is None else Wakeups(self._link)
         self._pipeline = self._build_pipeline(config)
         _configure_logging_from_env()
 
@@ -200,7 +201,7 @@ class AsyncDyte:
         """Livestreams: start, stop, status, waits and listings (`resources.livestreams`)."""
         from dyte_async.resources.livestreams import Livestreams
 
-        return Livestreams(self._pipeline)
+        return Livestreams(self._pipeline, wakeups=self._wakeups)
 
     @functools.cached_property
     def meetings(self) -> Meetings:
@@ -341,6 +342,8 @@ class AsyncDyte:
                 await http.aclose()
         finally:
             await self._pipeline.limiter.aclose()
+            if self._wakeups is not None:
+                await self._wakeups.aclose()
             if self._link is not None:
                 await self._link.aclose()
 

@@ -10,5 +10,6 @@ The fleet's rate limit is `dyte_async._ratelimit._redis.RedisLimiter`, on the sa
 from __future__ import annotations
 
 from dyte_async._fleet._link import Fleet, Link, open_link
+from dyte_async._fleet._wakeups import Wakeups
 
-__all__ = ["Fleet", "Link", "open_link"]
+__all__ = ["Fleet", "Link", "Wakeups", "open_link"]

@@ -27,7 +27,7 @@ from dyte_async._poller._settings import (
     deadline_after,
 )
 from dyte_async._poller._single import SingleSource
-from dyte_async._poller._source import Source
+from dyte_async._poller._source import PollerHooks, Source
 from dyte_async._poller._state import Meeting, Waiter
 from dyte_async.errors import DyteError, LivestreamErroredError, WaitTimeoutError
 from dyte_async.models import Livestream, LivestreamStatus
@@ -67,8 +67,16 @@ class Poller:
         deadlines: the deadlines of the waits.
     """
 
-    def __init__(self, pipeline: Pipeline, *, rand: Callable[[], float] = random.random) -> None:
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        *,
+        rand: Callable[[], float] = random.random,
+        hooks: PollerHooks | None = None,
+    ) -> None:
         self.pipeline = pipeline
+        #: told when the first meeting is waited on and when the last one is done
+        self.hooks = hooks
         self.clock = pipeline.clock
         self.jitter = 0.1
         self.backoff = 1.25
@@ -211,6 +219,8 @@ class Poller:
     def _subscribe(self, waiter: Waiter, meeting_id: str) -> None:
         meeting = self._meetings.get(meeting_id)
         if meeting is None:
+            if not self._meetings and self.hooks is not None:
+                self.hooks.busy()
             meeting = self._meetings[meeting_id] = Meeting(
                 meeting_id, since=self.clock.now(), exists=self.existence.recall(meeting_id)
             )
@@ -256,6 +266,8 @@ class Poller:
         if meeting.livestream is not None:
             self._by_livestream.pop(meeting.livestream.id, None)
         meeting.source = None
+        if not self._meetings and self.hooks is not None:
+            self.hooks.idle()
 
     def unregister_all(self, waiter: Waiter) -> None:
         """Unsubscribe `waiter` from every meeting."""

@@ -29,7 +29,20 @@ if TYPE_CHECKING:
     from dyte_async._poller._existence import Existence
     from dyte_async._poller._state import Meeting, Waiter
 
-__all__ = ["PollHost", "Schedule", "Source"]
+__all__ = ["PollHost", "PollerHooks", "Schedule", "Source"]
+
+
+class PollerHooks(Protocol):
+    """Told when the poller gets its first wait and loses its last (e.g. to listen for the
+    fleet's webhook wake-ups only while something waits)."""
+
+    def busy(self) -> None:
+        """The first meeting is waited on."""
+        ...
+
+    def idle(self) -> None:
+        """No meeting is waited on any more."""
+        ...
 
 
 class PollHost(Protocol):

@@ -23,6 +23,7 @@ from dyte_async.models import Livestream, LivestreamStatus
 from dyte_async.resources._base import Resource, segment
 
 if TYPE_CHECKING:
+    from dyte_async._fleet._wakeups import Wakeups
     from dyte_async.webhooks import WebhookEvent
 
 __all__ = ["LivestreamWaits"]
@@ -35,9 +36,13 @@ class LivestreamWaits(Resource):
     poll of the organization's list (see `dyte_async._poller`).
     """
 
-    def __init__(self, pipeline: Pipeline) -> None:
+    def __init__(self, pipeline: Pipeline, *, wakeups: Wakeups | None = None) -> None:
         super().__init__(pipeline)
-        self._poller = Poller(pipeline)
+        #: the fleet's webhook wake-ups (`redis=`), or None
+        self._wakeups = wakeups
+        self._poller = Poller(pipeline, hooks=wakeups)
+        if wakeups is not None:
+            wakeups.attach(self._poller)
 
     async def wait_until_live(
         self,
@@ -229,3 +234,5 @@ class LivestreamWaits(Resource):
 
         if isinstance(event, LivestreamStatusUpdate):
             self._poller.wake(meeting_id=event.meeting_id, livestream_id=event.stream_id)
+            if self._wakeups is not None:
+                self._wakeups.publish(event.meeting_id, event.stream_id)
