@@ -28,7 +28,7 @@ from dyte_async._config import (
     Default,
     clean_credential,
 )
-from dyte_async._fleet import Wakeups, open_link
+from dyte_async._fleet import open_link
 from dyte_async._pipeline import Pipeline, logger
 from dyte_async._ratelimit import RateLimit, make_limiter
 from dyte_async._retry import RetryPolicy
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
 
     from dyte_async._fanout import FanOut
+    from dyte_async._fleet._wakeups import Wakeups
     from dyte_async.resources.active_sessions import ActiveSessions
     from dyte_async.resources.livestreams import Livestreams
     from dyte_async.resources.meetings import Meetings
@@ -172,7 +173,11 @@ class AsyncDyte:
         self._loop: object | None = None  # the event loop of the first use
         #: the fleet's Redis (`redis=`), shared by the limiter and the wake-ups
         self._link = open_link(config.fleet)
-        self._wakeups = None if self._link is None else Wakeups(self._link)
+        self._wakeups: Wakeups | None = None
+        if self._link is not None:
+            from dyte_async._fleet._wakeups import Wakeups
+
+            self._wakeups = Wakeups(self._link)
         self._pipeline = self._build_pipeline(config)
         _configure_logging_from_env()
 
@@ -201,7 +206,12 @@ class AsyncDyte:
         """Livestreams: start, stop, status, waits and listings (`resources.livestreams`)."""
         from dyte_async.resources.livestreams import Livestreams
 
-        return Livestreams(self._pipeline, wakeups=self._wakeups)
+        if self._wakeups is None or self._link is None:
+            return Livestreams(self._pipeline)
+        from dyte_async._fleet._reads import SharedReads
+
+        reader = SharedReads(self._pipeline, self._link, self._wakeups)
+        return Livestreams(self._pipeline, wakeups=self._wakeups, reader=reader)
 
     @functools.cached_property
     def meetings(self) -> Meetings:

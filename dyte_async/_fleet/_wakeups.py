@@ -41,12 +41,22 @@ _RECONNECT_AFTER = 2.0
 _READ_SLICE = 0.5  # seconds one read of the channel blocks (below the socket timeout)
 _MAX_MESSAGE = 4096  # bytes: ids only; anything longer is not ours
 
+_BUMP_AND_PUBLISH = """
+redis.call('INCR', KEYS[1])
+redis.call('PEXPIRE', KEYS[1], 86400000)
+return redis.call('PUBLISH', ARGV[1], ARGV[2])
+"""
+
 
 class Wakeable(Protocol):
     """What a wake-up reaches: the poller's `wake`."""
 
     def wake(self, meeting_id: str | None = None, livestream_id: str | None = None) -> None:
         """Make the polls concerned happen now."""
+        ...
+
+    def wake_list(self) -> None:
+        """Make the organization's list poll happen now."""
         ...
 
 
@@ -67,6 +77,9 @@ class Wakeups:
     def __init__(self, link: Link) -> None:
         self._link = link
         self.channel = "{" + link.key + "}:wake"
+        #: bumped by every webhook: the fleet's shared reads stored before it are stale
+        self.epoch_key = "{" + link.key + "}:epoch"
+        self._bump: Any = link.redis.register_script(_BUMP_AND_PUBLISH)
         self._member = uuid.uuid4().hex
         self._target: Wakeable | None = None
         self._listener: asyncio.Task[None] | None = None
@@ -98,27 +111,69 @@ class Wakeups:
     # -- publishing ------------------------------------------------------------------------
 
     def publish(self, meeting_id: str | None, livestream_id: str | None) -> None:
-        """Tell the other members to wake their waits on this meeting or livestream.
+        """A webhook: every member (this one too) wakes its waits on this meeting or
+        livestream, after the fleet's shared reads are marked stale (the epoch bumped).
 
         Returns at once; the message is sent by a short task (bounded by the link's
-        timeout). Nothing is sent under trio.
+        timeout), which then wakes this member's own waits (at once under trio, or when
+        Redis fails).
         """
         if not _on_asyncio():
+            self._wake_here(meeting_id, livestream_id)
             return
         message = json.dumps({"m": meeting_id, "s": livestream_id, "from": self._member})
+        task = asyncio.get_running_loop().create_task(
+            self._send(message, epoch=True, then=(meeting_id, livestream_id))
+        )
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    def _wake_here(self, meeting_id: str | None, livestream_id: str | None) -> None:
+        if self._target is not None:
+            self._target.wake(meeting_id=meeting_id, livestream_id=livestream_id)
+
+    def changed(self, meeting_id: str | None, listing: bool) -> None:
+        """Tell the other members a shared read changed (`SharedReads`): their waits on the
+        meeting (or on the organization's list) look at it now.
+
+        Args:
+            meeting_id: the meeting whose active livestream changed, or None.
+            listing: the organization's list changed.
+        """
+        if meeting_id is not None:
+            self._send_soon({"m": meeting_id, "s": None})
+        elif listing:
+            self._send_soon({"list": True})
+
+    def _send_soon(self, fields: dict[str, Any]) -> None:
+        if not _on_asyncio():
+            return
+        message = json.dumps({**fields, "from": self._member})
         task = asyncio.get_running_loop().create_task(self._send(message))
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
 
-    async def _send(self, message: str) -> None:
+    async def _send(
+        self,
+        message: str,
+        *,
+        epoch: bool = False,
+        then: tuple[str | None, str | None] | None = None,
+    ) -> None:
         try:
             with anyio.fail_after(self._link.timeout):
-                await self._link.redis.publish(self.channel, message)
+                if epoch:
+                    await self._bump(keys=[self.epoch_key], args=[self.channel, message])
+                else:
+                    await self._link.redis.publish(self.channel, message)
         except redis_errors() as error:
             self._failed("publish", error)
-            return
-        self.published += 1
-        self._recovered()
+        else:
+            self.published += 1
+            self._recovered()
+        finally:
+            if then is not None:
+                self._wake_here(*then)
 
     # -- listening -------------------------------------------------------------------------
 
@@ -159,7 +214,11 @@ class Wakeups:
             if not all(v is None or isinstance(v, str) for v in (meeting_id, livestream_id)):
                 return
             self.received += 1
-            if self._target is not None and (meeting_id or livestream_id):
+            if self._target is None:
+                return
+            if message.get("list") is True:
+                self._target.wake_list()
+            elif meeting_id or livestream_id:
                 self._target.wake(meeting_id=meeting_id, livestream_id=livestream_id)
 
     def _failed(self, what: str, error: BaseException) -> None:

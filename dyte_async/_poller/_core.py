@@ -11,6 +11,7 @@ from dyte_async._poller._deadlines import Deadlines
 from dyte_async._poller._driver import Driver, interrupt
 from dyte_async._poller._existence import Existence
 from dyte_async._poller._listing import ListSource
+from dyte_async._poller._reader import Reader
 from dyte_async._poller._reads import is_transient, is_unreadable, same
 from dyte_async._poller._settings import (
     ACTIVE_STATUSES,
@@ -73,8 +74,11 @@ class Poller:
         *,
         rand: Callable[[], float] = random.random,
         hooks: PollerHooks | None = None,
+        reader: Reader | None = None,
     ) -> None:
         self.pipeline = pipeline
+        #: where the polls send their reads (the fleet's shared reads, or the pipeline)
+        self.reader: Reader = pipeline if reader is None else reader
         #: told when the first meeting is waited on and when the last one is done
         self.hooks = hooks
         self.clock = pipeline.clock
@@ -124,6 +128,16 @@ class Poller:
                 source.rewake = True
             source.next_due = min(source.next_due, now)
             interrupt(source)
+
+    def wake_list(self) -> None:
+        """Make the organization's list poll happen now (another process saw it change)."""
+        source = self._list
+        if not source.meetings:
+            return
+        if source.polling:
+            source.rewake = True
+        source.next_due = min(source.next_due, self.clock.now())
+        interrupt(source)
 
     def _to_wake(self, meeting_id: str | None, livestream_id: str | None) -> list[Source]:
         meetings: list[Meeting | None]

@@ -40,9 +40,7 @@ class SingleSource(Schedule):
         meeting = self.meeting
         try:
             try:
-                livestream: Livestream | None = await read_active(
-                    host.pipeline, meeting.id, deadline
-                )
+                livestream: Livestream | None = await read_active(host.reader, meeting.id, deadline)
                 self.inactive_known = False
             except NotFoundError:
                 exists = await host.existence.confirm(meeting, deadline)
@@ -67,7 +65,7 @@ class SingleSource(Schedule):
         meeting = self.meeting
         if meeting.n_inactive == 0:
             return None
-        livestream = await read_latest(host.pipeline, meeting.id, meeting.livestream, deadline)
+        livestream = await read_latest(host.reader, meeting.id, meeting.livestream, deadline)
         self.inactive_known = True
         return livestream
 
@@ -80,4 +78,4 @@ class SingleSource(Schedule):
             return None
         if meeting.observed and same(meeting.livestream, livestream):
             return None
-        return await err_message(host.pipeline, livestream, deadline)
+        return await err_message(host.reader, livestream, deadline)

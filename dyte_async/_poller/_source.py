@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from dyte_async._clock import Clock
     from dyte_async._pipeline import Pipeline
     from dyte_async._poller._existence import Existence
+    from dyte_async._poller._reader import Reader
     from dyte_async._poller._state import Meeting, Waiter
 
 __all__ = ["PollHost", "PollerHooks", "Schedule", "Source"]
@@ -49,6 +50,8 @@ class PollHost(Protocol):
     """What a source may use while it polls (the `Poller` implements it)."""
 
     pipeline: Pipeline
+    #: where the polls send their reads: the pipeline, or the fleet's shared reads
+    reader: Reader
     clock: Clock
     existence: Existence
     page_size: int

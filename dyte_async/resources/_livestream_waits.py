@@ -24,6 +24,7 @@ from dyte_async.resources._base import Resource, segment
 
 if TYPE_CHECKING:
     from dyte_async._fleet._wakeups import Wakeups
+    from dyte_async._poller._reader import Reader
     from dyte_async.webhooks import WebhookEvent
 
 __all__ = ["LivestreamWaits"]
@@ -36,11 +37,17 @@ class LivestreamWaits(Resource):
     poll of the organization's list (see `dyte_async._poller`).
     """
 
-    def __init__(self, pipeline: Pipeline, *, wakeups: Wakeups | None = None) -> None:
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        *,
+        wakeups: Wakeups | None = None,
+        reader: Reader | None = None,
+    ) -> None:
         super().__init__(pipeline)
         #: the fleet's webhook wake-ups (`redis=`), or None
         self._wakeups = wakeups
-        self._poller = Poller(pipeline, hooks=wakeups)
+        self._poller = Poller(pipeline, hooks=wakeups, reader=reader)
         if wakeups is not None:
             wakeups.attach(self._poller)
 
@@ -232,7 +239,9 @@ class LivestreamWaits(Resource):
         """
         from dyte_async.webhooks import LivestreamStatusUpdate
 
-        if isinstance(event, LivestreamStatusUpdate):
+        if not isinstance(event, LivestreamStatusUpdate):
+            return
+        if self._wakeups is None:
             self._poller.wake(meeting_id=event.meeting_id, livestream_id=event.stream_id)
-            if self._wakeups is not None:
-                self._wakeups.publish(event.meeting_id, event.stream_id)
+        else:  # every process of the fleet, this one included, once shared reads are stale
+            self._wakeups.publish(event.meeting_id, event.stream_id)

@@ -14,7 +14,7 @@ import pytest
 from anyio.streams.text import TextReceiveStream
 
 from dyte_async import AsyncDyte, LivestreamStatus, RateLimit
-from dyte_async._fleet import Wakeups
+from dyte_async._fleet._wakeups import Wakeups
 from dyte_async.testing import FakeDyte
 from dyte_async.webhooks import LivestreamStatusUpdate, WebhookMeeting
 from tests.redis_server import RedisServer
