@@ -129,3 +129,19 @@ class Serializable:
             The JSON text.
         """
         return json.dumps(self.to_dict(include_secrets=include_secrets), indent=indent)
+
+    # pydantic (FastAPI's `response_model`, a handler's return annotation) asks for these.
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
+        """pydantic's schema: an instance of this class, serialized by `to_dict()`."""
+        from dyte_async.models._pydantic import core_schema_of
+
+        return core_schema_of(cls)
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema: Any, handler: Any) -> dict[str, Any]:
+        """The JSON schema of `to_dict()`: an object of this class's fields."""
+        from dyte_async.models._pydantic import json_schema_of
+
+        return json_schema_of(cls)

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from dyte_async import AsyncDyte, LivestreamStatus
+from dyte_async import AsyncDyte, Livestream, LivestreamDetails, LivestreamStatus, Meeting
 from dyte_async.testing import FakeDyte
 
 fastapi = pytest.importorskip(
@@ -60,6 +60,20 @@ def make_app(dyte: AsyncDyte) -> Any:
     @app.get("/livestreams/{livestream_id}")
     async def details(livestream_id: str) -> dict[str, Any]:
         return (await dyte.livestreams.get(livestream_id)).to_dict()
+
+    # Or return the result itself: the return annotation (or `response_model=`) makes
+    # FastAPI serialize it by `to_dict()` and document its fields in OpenAPI.
+    @app.get("/direct/meetings/{meeting_id}/livestream")
+    async def active_direct(meeting_id: str) -> Livestream:
+        return await dyte.livestreams.get_active(meeting_id)
+
+    @app.get("/direct/livestreams/{livestream_id}")
+    async def details_direct(livestream_id: str) -> LivestreamDetails:
+        return await dyte.livestreams.get(livestream_id)
+
+    @app.get("/direct/meetings", response_model=list[Meeting])
+    async def meetings_direct() -> Any:
+        return await dyte.meetings.list().to_list()
 
     return app
 
@@ -110,3 +124,37 @@ async def test_a_pydantic_response_model_takes_to_dict() -> None:
         assert body["stream_key"] == "<redacted>"
         schema = (await http.get("/openapi.json")).json()
         assert "LivestreamOut" in schema["components"]["schemas"]
+
+
+async def test_a_handler_returns_results_themselves_with_a_response_model() -> None:
+    async with app_client() as (http, dyte):
+        meeting = await dyte.meetings.create(title="direct")
+        started = await dyte.livestreams.start(meeting.id)
+        assert started.stream_key
+
+        answer = await http.get(f"/direct/meetings/{meeting.id}/livestream")
+        assert answer.status_code == 200, answer.text
+        assert answer.json() == (await dyte.livestreams.get_active(meeting.id)).to_dict()
+        assert answer.json()["stream_key"] == "<redacted>"
+        assert started.stream_key not in answer.text
+
+        details = await http.get(f"/direct/livestreams/{started.id}")
+        assert details.status_code == 200, details.text
+        assert details.json()["livestream"]["stream_key"] == "<redacted>"
+        assert details.json()["sessions"][0]["livestream_id"] == started.id
+
+        listed = await http.get("/direct/meetings")
+        assert listed.status_code == 200, listed.text
+        assert [m["title"] for m in listed.json()] == ["direct"]
+
+        paths = (await http.get("/openapi.json")).json()["paths"]
+
+        def schema(path: str) -> Any:
+            ok = paths[path]["get"]["responses"]["200"]
+            return ok["content"]["application/json"]["schema"]
+
+        livestream = schema("/direct/meetings/{meeting_id}/livestream")
+        assert livestream["properties"]["status"]["type"] == "string"
+        assert livestream["properties"]["created_at"]["anyOf"][0]["format"] == "date-time"
+        assert "redacted" in livestream["properties"]["stream_key"]["description"]
+        assert "live_stream_on_start" in schema("/direct/meetings")["items"]["properties"]

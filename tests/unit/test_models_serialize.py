@@ -160,3 +160,44 @@ def test_a_preset_to_dict_is_still_its_json_and_to_json_matches() -> None:
     assert preset.to_dict() == preset.to_dict(include_secrets=True)
     assert preset.to_dict()["ui"] == {"design_tokens": {"a": 1}}
     assert json.loads(preset.to_json()) == preset.to_dict()
+
+
+# -- pydantic / FastAPI ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cls", RESULT_CLASSES, ids=lambda cls: cls.__name__)
+def test_every_result_is_a_pydantic_type_with_a_json_schema(cls: type[Any]) -> None:
+    pydantic = pytest.importorskip("pydantic", reason="pydantic is not installed")
+    adapter = pydantic.TypeAdapter(cls)
+    schema = adapter.json_schema()
+    assert schema["type"] == "object"
+    if "raw" not in attrs.fields_dict(cls):
+        assert set(schema["properties"]) == set(attrs.fields_dict(cls))
+
+
+def test_pydantic_serializes_by_to_dict_and_validates_instances_only() -> None:
+    pydantic = pytest.importorskip("pydantic", reason="pydantic is not installed")
+    ls = structure(ex.START_LIVESTREAM_201["data"], Livestream)
+    adapter = pydantic.TypeAdapter(list[Livestream])
+    assert adapter.dump_python([ls], mode="json") == [ls.to_dict()]
+    assert STREAM_KEY not in adapter.dump_json([ls]).decode()
+    assert adapter.validate_python([ls]) == [ls]
+    with pytest.raises(pydantic.ValidationError):
+        adapter.validate_python([{"id": "ls"}])
+
+
+def test_a_recursive_result_has_a_finite_schema() -> None:
+    pydantic = pytest.importorskip("pydantic", reason="pydantic is not installed")
+    schema = pydantic.TypeAdapter(ActiveSession).json_schema()
+    rooms = schema["properties"]["breakout_rooms"]
+    assert rooms["type"] == "array"
+    assert rooms["items"] == {"type": "object", "title": "ActiveSession"}
+
+
+def test_importing_the_models_does_not_import_pydantic() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, dyte_async.models; print('pydantic' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
