@@ -1,8 +1,9 @@
-"""The README's FastAPI recipe, run in a FastAPI app: results returned as `to_dict()`.
+"""The FastAPI recipe (`examples/fastapi_app.py`) run as an app: results answered as JSON,
+secrets redacted, fields documented in OpenAPI.
 
-The app is driven through httpx's ASGI transport (no socket) and talks to an in-process
-FakeDyte. Skipped, with the reason printed by `-ra`, only when FastAPI is not installed
-(it is in the `dev` extra).
+The app runs its lifespan and is driven through httpx's ASGI transport (no socket); its
+client is an in-process FakeDyte's. Skipped, with the reason printed by `-ra`, only when
+FastAPI is not installed (it is in the `dev` extra).
 """
 
 from __future__ import annotations
@@ -15,83 +16,38 @@ from typing import Any
 import httpx
 import pytest
 
-from dyte_async import AsyncDyte, Livestream, LivestreamDetails, LivestreamStatus, Meeting
+from dyte_async import AsyncDyte, LivestreamStatus
 from dyte_async.testing import FakeDyte
 
-fastapi = pytest.importorskip(
+pytest.importorskip(
     "fastapi", reason="FastAPI is not installed: `pip install -e .[dev]` to run the recipe"
 )
-pydantic = pytest.importorskip("pydantic", reason="pydantic comes with FastAPI")
+
+from examples.fastapi_app import create_app  # needs fastapi: after the skip above
 
 pytestmark = pytest.mark.anyio
 
-
-class LivestreamOut(pydantic.BaseModel):  # type: ignore[name-defined,misc]
-    """A typed response model: FastAPI documents it and validates `ls.to_dict()` into it."""
-
-    id: str
-    status: str
-    meeting_id: str | None
-    playback_url: str | None
-    stream_key: str | None
-    created_at: datetime | None
-
-
-def make_app(dyte: AsyncDyte) -> Any:
-    """The recipe: a handler returns `result.to_dict()` (secrets redacted), or validates it
-    into a pydantic response model."""
-    app = fastapi.FastAPI()
-
-    @app.post("/meetings")
-    async def create_meeting(title: str) -> dict[str, Any]:
-        meeting = await dyte.meetings.create(title=title)
-        return meeting.to_dict()
-
-    @app.post("/meetings/{meeting_id}/livestream")
-    async def start(meeting_id: str) -> dict[str, Any]:
-        ls = await dyte.livestreams.start(meeting_id, name="townhall")
-        return ls.to_dict()
-
-    @app.get("/meetings/{meeting_id}/livestream", response_model=LivestreamOut)
-    async def active(meeting_id: str) -> Any:
-        ls = await dyte.livestreams.get_active(meeting_id)
-        return LivestreamOut.model_validate(ls.to_dict())
-
-    @app.get("/livestreams/{livestream_id}")
-    async def details(livestream_id: str) -> dict[str, Any]:
-        return (await dyte.livestreams.get(livestream_id)).to_dict()
-
-    # Or return the result itself: the return annotation (or `response_model=`) makes
-    # FastAPI serialize it by `to_dict()` and document its fields in OpenAPI.
-    @app.get("/direct/meetings/{meeting_id}/livestream")
-    async def active_direct(meeting_id: str) -> Livestream:
-        return await dyte.livestreams.get_active(meeting_id)
-
-    @app.get("/direct/livestreams/{livestream_id}")
-    async def details_direct(livestream_id: str) -> LivestreamDetails:
-        return await dyte.livestreams.get(livestream_id)
-
-    @app.get("/direct/meetings", response_model=list[Meeting])
-    async def meetings_direct() -> Any:
-        return await dyte.meetings.list().to_list()
-
-    return app
+REDACTED = "<redacted>"
 
 
 @asynccontextmanager
 async def app_client() -> AsyncIterator[tuple[httpx.AsyncClient, AsyncDyte]]:
+    """The example app with its lifespan entered, an HTTP client of it, and its `dyte`."""
     fake = FakeDyte(go_live_after=None, offline_after=None, seed=3)
-    async with fake.client() as dyte:
-        transport = httpx.ASGITransport(app=make_app(dyte))
-        async with httpx.AsyncClient(transport=transport, base_url="http://app") as http:
-            yield http, dyte
+    app = create_app(make_client=fake.client)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://app") as http,
+    ):
+        yield http, app.state.dyte
 
 
-async def test_a_handler_returns_results_as_json_with_secrets_redacted() -> None:
+async def test_results_are_answered_as_json_with_secrets_redacted() -> None:
     async with app_client() as (http, dyte):
         created = await http.post("/meetings", params={"title": "Town hall"})
         assert created.status_code == 200, created.text
         meeting = created.json()
+        assert meeting == (await dyte.meetings.get(meeting["id"])).to_dict()
         assert meeting["title"] == "Town hall"
         assert datetime.fromisoformat(meeting["created_at"]).tzinfo is not None
 
@@ -99,7 +55,7 @@ async def test_a_handler_returns_results_as_json_with_secrets_redacted() -> None
         assert started.status_code == 200, started.text
         body = started.json()
         assert body["meeting_id"] == meeting["id"]
-        assert body["stream_key"] == "<redacted>"
+        assert body["stream_key"] == REDACTED
         assert body["status"] in (LivestreamStatus.INVOKED.value, LivestreamStatus.OFFLINE.value)
         real_key = (await dyte.livestreams.get_active(meeting["id"])).stream_key
         assert real_key
@@ -108,53 +64,51 @@ async def test_a_handler_returns_results_as_json_with_secrets_redacted() -> None
         details = await http.get(f"/livestreams/{body['id']}")
         assert details.status_code == 200, details.text
         assert details.json()["livestream"]["id"] == body["id"]
-        assert details.json()["livestream"]["stream_key"] == "<redacted>"
-        assert isinstance(details.json()["sessions"], list)
+        assert details.json()["livestream"]["stream_key"] == REDACTED
+        assert details.json()["sessions"][0]["livestream_id"] == body["id"]
 
-
-async def test_a_pydantic_response_model_takes_to_dict() -> None:
-    async with app_client() as (http, _):
-        meeting = (await http.post("/meetings", params={"title": "t"})).json()
-        await http.post(f"/meetings/{meeting['id']}/livestream")
-        answer = await http.get(f"/meetings/{meeting['id']}/livestream")
-        assert answer.status_code == 200, answer.text
-        body = answer.json()
-        assert set(body) == set(LivestreamOut.model_fields)
-        assert body["meeting_id"] == meeting["id"]
-        assert body["stream_key"] == "<redacted>"
-        schema = (await http.get("/openapi.json")).json()
-        assert "LivestreamOut" in schema["components"]["schemas"]
-
-
-async def test_a_handler_returns_results_themselves_with_a_response_model() -> None:
-    async with app_client() as (http, dyte):
-        meeting = await dyte.meetings.create(title="direct")
-        started = await dyte.livestreams.start(meeting.id)
-        assert started.stream_key
-
-        answer = await http.get(f"/direct/meetings/{meeting.id}/livestream")
-        assert answer.status_code == 200, answer.text
-        assert answer.json() == (await dyte.livestreams.get_active(meeting.id)).to_dict()
-        assert answer.json()["stream_key"] == "<redacted>"
-        assert started.stream_key not in answer.text
-
-        details = await http.get(f"/direct/livestreams/{started.id}")
-        assert details.status_code == 200, details.text
-        assert details.json()["livestream"]["stream_key"] == "<redacted>"
-        assert details.json()["sessions"][0]["livestream_id"] == started.id
-
-        listed = await http.get("/direct/meetings")
+        listed = await http.get("/meetings")
         assert listed.status_code == 200, listed.text
-        assert [m["title"] for m in listed.json()] == ["direct"]
+        assert [m["id"] for m in listed.json()] == [meeting["id"]]
 
+
+async def test_to_dict_and_an_own_pydantic_model() -> None:
+    async with app_client() as (http, dyte):
+        meeting = await dyte.meetings.create(title="t")
+        await dyte.livestreams.start(meeting.id)
+        ls = await dyte.livestreams.get_active(meeting.id)
+
+        active = await http.get(f"/meetings/{meeting.id}/livestream")
+        assert active.status_code == 200, active.text
+        assert active.json() == ls.to_dict()
+        assert active.json()["stream_key"] == REDACTED
+
+        playback = await http.get(f"/meetings/{meeting.id}/playback")
+        assert playback.status_code == 200, playback.text
+        assert playback.json() == {
+            "id": ls.id,
+            "status": str(ls.status),
+            "playback_url": ls.playback_url,
+            "created_at": ls.to_dict()["created_at"].replace("+00:00", "Z"),
+        }
+
+        missing = await http.get("/meetings/no-such-meeting/livestream")
+        assert missing.status_code == 404
+        assert missing.json() == {"error": "not found"}
+
+
+async def test_openapi_documents_the_result_fields() -> None:
+    async with app_client() as (http, _):
         paths = (await http.get("/openapi.json")).json()["paths"]
 
-        def schema(path: str) -> Any:
-            ok = paths[path]["get"]["responses"]["200"]
-            return ok["content"]["application/json"]["schema"]
+    def schema(path: str, method: str) -> Any:
+        ok = paths[path][method]["responses"]["200"]
+        return ok["content"]["application/json"]["schema"]
 
-        livestream = schema("/direct/meetings/{meeting_id}/livestream")
-        assert livestream["properties"]["status"]["type"] == "string"
-        assert livestream["properties"]["created_at"]["anyOf"][0]["format"] == "date-time"
-        assert "redacted" in livestream["properties"]["stream_key"]["description"]
-        assert "live_stream_on_start" in schema("/direct/meetings")["items"]["properties"]
+    livestream = schema("/meetings/{meeting_id}/livestream", "post")
+    assert livestream["properties"]["status"]["type"] == "string"
+    assert livestream["properties"]["created_at"]["anyOf"][0]["format"] == "date-time"
+    assert "redacted" in livestream["properties"]["stream_key"]["description"]
+    assert "live_stream_on_start" in schema("/meetings", "get")["items"]["properties"]
+    details = schema("/livestreams/{livestream_id}", "get")
+    assert details["properties"]["sessions"]["type"] == "array"
