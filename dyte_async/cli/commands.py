@@ -225,13 +225,16 @@ async def _fan_out(dyte: AsyncDyte, args: argparse.Namespace, ids: list[str]) ->
                         break
                     print_outcome(outcome, as_json=args.json, show_secrets=args.show_secrets)
                     progress.advance(failed=not outcome.ok)
-    finally:
+    except BaseException:  # interrupted: still say what is left to do
         if args.failed_out is not None:
             _write_failed_out(args.failed_out, ids, failed, done)
+        raise
     if refused is not None:
         error(_credentials_line(refused) + f"; {len(ids) - len(done)} meeting(s) not run")
     elif failures["NotFoundError"]:
         _hint_missing_v2(args)
+    if args.failed_out is not None:
+        _write_failed_out(args.failed_out, ids, failed, done)
     elapsed = round(time.monotonic() - started, 3)
     print_summary(args.action, succeeded, failures, elapsed, as_json=args.json)
     return EXIT_FAILED if failures else EXIT_OK
@@ -244,3 +247,6 @@ def _write_failed_out(path: str, ids: list[str], failed: dict[str, str], done: s
         write_failed(path, rows)
     except OSError as exc:
         error(f"cannot write --failed-out {path}: {exc.strerror or exc}")
+        return
+    if rows:
+        error(f"{len(rows)} meeting(s) to run again written to {path} (--from-file {path})")

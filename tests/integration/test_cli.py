@@ -360,7 +360,12 @@ async def test_wrong_credentials_stop_the_run_at_the_first_answer(tmp_path: Path
     assert ran.code == 1
     assert ran.out == ""  # no line per meeting
     lines = ran.err.strip().splitlines()
-    assert len(lines) == 2, ran.err  # the one clear line, then the summary
+    # The one clear line, where the rerun is, then the summary.
+    assert len(lines) == 3, ran.err
+    assert lines[1] == (
+        f"dyte-async: 200 meeting(s) to run again written to {failed_out} "
+        f"(--from-file {failed_out})"
+    )
     assert lines[0].startswith("dyte-async: stopped: the API refused the credentials")
     assert "AuthenticationError, 401" in lines[0]
     assert "DYTE_API_KEY" in lines[0]

@@ -85,6 +85,36 @@ def test_failed_out_lists_failures_and_only_failures_in_input_order(
     assert out.read_text(encoding="utf-8") == (
         "meeting_id,error\nx2,NotFoundError\nx1,NotFoundError\n"
     )
+    err = capsys.readouterr().err
+    assert f"2 meeting(s) to run again written to {out} (--from-file {out})" in err
+
+
+class Abort(Exception):
+    """What stops a run half-way in the test below."""
+
+
+def test_an_aborted_run_still_writes_what_is_left(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "failed.csv"
+    calls = 0
+
+    def interrupt(*args: Any, **kwargs: Any) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 2:  # after the first meeting's outcome
+            raise Abort
+
+    monkeypatch.setattr("dyte_async.cli.commands.print_outcome", interrupt)
+    argv = ["livestreams", "status", "--fake", "a", "b", "c", "--failed-out", str(out)]
+    argv += ["--concurrency", "1"]
+    with pytest.raises(BaseException) as info:  # noqa: PT011 - anyio may group it
+        main(argv)
+    assert isinstance(info.value, Abort) or info.group_contains(Abort)
+    rows = out.read_text(encoding="utf-8").splitlines()
+    assert rows[0] == "meeting_id,error"
+    assert [row.split(",")[0] for row in rows[1:]] == ["a", "b", "c"]
+    assert rows[3] == "c,not run"
     capsys.readouterr()
 
 
