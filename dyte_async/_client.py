@@ -7,7 +7,7 @@ import logging
 import os
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Final, TypeVar
 from urllib.parse import quote
 
 import attrs
@@ -38,7 +38,9 @@ from dyte_async.errors import ClientClosedError, ConfigurationError
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
+    from typing_extensions import Unpack
 
+    from dyte_async._client_options import ClientOptions
     from dyte_async._fanout import FanOut
     from dyte_async._fleet._wakeups import Wakeups
     from dyte_async.resources.active_sessions import ActiveSessions
@@ -255,14 +257,17 @@ class AsyncDyte:
         )
 
     @classmethod
-    def realtimekit(cls, account_id: str, app_id: str, api_token: str, **options: Any) -> AsyncDyte:
+    def realtimekit(
+        cls, account_id: str, app_id: str, api_token: str, **options: Unpack[ClientOptions]
+    ) -> AsyncDyte:
         """A client for Cloudflare RealtimeKit (Dyte's successor).
 
         Args:
             account_id: the Cloudflare account id.
             app_id: the RealtimeKit app id.
             api_token: a Cloudflare API token with the Realtime permissions.
-            **options: any option of `AsyncDyte` (`base_url` overrides the computed one).
+            **options: any option of `AsyncDyte` (`ClientOptions`, typed like the
+                constructor's; `base_url` overrides the computed one).
 
         Raises:
             ConfigurationError: an empty or malformed id, or no token; a control or
