@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 __all__ = [
     "DYTE_DEFAULT",
     "REALTIMEKIT_DEFAULT",
-    "Fleet",
     "Limiter",
     "LimiterTimeout",
     "NoLimiter",
