@@ -177,7 +177,7 @@ def redis_errors() -> tuple[type[BaseException], ...]:
     """The exceptions that mean "Redis did not answer as it should" (an outage)."""
     from redis.exceptions import RedisError
 
-    return (RedisError, OSError, TimeoutError, ValueError)
+    return (RedisError, OSError, TimeoutError, ValueError, TypeError, IndexError)
 
 
 def derive_key(base_url: str, org_id: str) -> str:

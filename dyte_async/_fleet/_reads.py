@@ -3,16 +3,18 @@
 Every process of a fleet waiting on livestreams polls the same reads: the organization's
 LIVE list, a meeting's active livestream. With ``redis=``, a poll's read goes through here:
 
-1. If another process of the fleet made the same read recently enough (within the
-   smallest ``poll_interval`` of the waits this poll serves, `FRESH_FOR`, measured on the
-   Redis server's clock), its answer is used: no request.
+1. If another process of the fleet made the same read, newer than the answer this process
+   saw last and within the smallest ``poll_interval`` of the waits it serves (`FRESH_FOR`;
+   ages on the Redis server's clock), its answer is used: no request. (So a process never
+   takes its own last read, or one it has used, for news.)
 2. Else this process takes a short lock on the read (``SET NX``, expiring with the read's
    own deadline) and sends it; the answer (200, or 404 for "nothing active") is stored for
    the others, and when it differs from the one stored before, a wake-up is published
    (`Wakeups.changed`) so that the waits in other processes look at it now instead of at
    their next poll.
-3. While another process holds the lock, this one checks the store again every 25 ms for
-   up to 1 s (never past its deadline), then sends the read itself.
+3. While another process holds the lock, this one looks at the store again (after 25 ms,
+   then backing off to 200 ms) until the answer is there or the lock expired (it lasts
+   the holder's deadline, 10 s at most), never past its own deadline.
 
 So whoever polls first serves everyone: no election, no background task, and a process
 that dies holding a lock only delays the others until the lock expires. Stream keys (and
@@ -56,31 +58,35 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local epoch = redis.call('GET', KEYS[3]) or '0'
 local entry = redis.call('HMGET', KEYS[1], 't', 'v', 'e')
-if entry[1] and entry[3] == epoch and now - tonumber(entry[1]) <= tonumber(ARGV[1]) then
-  return {1, entry[2], epoch}
+if entry[1] and entry[3] == epoch and tonumber(entry[1]) > tonumber(ARGV[4])
+    and now - tonumber(entry[1]) <= tonumber(ARGV[1]) then
+  return {1, entry[2], epoch, entry[1]}
 end
-if redis.call('SET', KEYS[2], ARGV[3], 'NX', 'PX', ARGV[2]) then return {2, '', epoch} end
-return {3, '', epoch}
+if redis.call('SET', KEYS[2], ARGV[3], 'NX', 'PX', ARGV[2]) then return {2, '', epoch, '0'} end
+return {3, '', epoch, '0'}
 """
 """KEYS = the stored read, its lock, the fleet's epoch; ARGV = the largest age accepted
-(us), the lock's time to live (ms), this reader's token. Returns {1, answer, epoch} (fresh
-enough and stored since the last webhook), {2, '', epoch} (the lock is ours: send the
-read) or {3, '', epoch} (another process is reading it). A webhook bumps the epoch
-(`Wakeups.publish`): every answer stored before it is stale."""
+(us), the lock's time to live (ms), this reader's token, the store time of the answer this
+process saw last (us; 0: none). Returns {1, answer, epoch, its store time} (newer than the
+one seen, fresh enough, stored since the last webhook), {2, '', epoch, 0} (the lock is
+ours: send the read) or {3, '', epoch, 0} (another process is reading it). A webhook
+bumps the epoch (`Wakeups.publish`): every answer stored before it is stale."""
 
 STORE: Final = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local before = redis.call('HGET', KEYS[1], 'v')
-redis.call('HSET', KEYS[1], 't', string.format('%.0f', now), 'v', ARGV[1], 'e', ARGV[4])
+local stamp = string.format('%.0f', now)
+redis.call('HSET', KEYS[1], 't', stamp, 'v', ARGV[1], 'e', ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 if redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end
-if before == ARGV[1] then return 0 end
-return 1
+if before == ARGV[1] then return {0, stamp} end
+return {1, stamp}
 """
 """KEYS = the stored read, its lock; ARGV = the answer, its time to live (ms), the token,
 the epoch seen before the read was sent. Stores the answer (stamped with the Redis time and
-that epoch), drops our lock, and returns 1 when the answer differs from the one before."""
+that epoch), drops our lock, and returns {1 when the answer differs from the one before
+(else 0), its store time}."""
 
 UNLOCK: Final = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
@@ -88,8 +94,10 @@ return 0
 """
 
 _KEEP_MS: Final = 300_000  # a stored answer lives 5 minutes unless read again
-_WAIT_STEP: Final = 0.025
-_WAIT_MAX: Final = 1.0
+_WAIT_STEP: Final = 0.025  # the first look again, doubled up to _WAIT_STEP_MAX
+_WAIT_STEP_MAX: Final = 0.2
+_MAX_SEEN: Final = 100_000  # reads whose last answer is remembered
+_LOCK_MAX: Final = 10.0  # seconds a read's lock lasts at most (a dead holder's too)
 _RETRY_AFTER: Final = 2.0
 
 
@@ -111,6 +119,9 @@ class SharedReads:
         self._unlock: Any = link.redis.register_script(UNLOCK)
         self._token = uuid.uuid4().hex
         self._down_until: float | None = None
+        # The store time of the answer this process saw last, per read: only a newer one
+        # is news (never its own last read, nor one it has already used).
+        self._seen: dict[str, int] = {}
         #: reads answered from the store, sent by this process, sent while Redis was down.
         self.shared = 0
         self.sent = 0
@@ -188,13 +199,21 @@ class SharedReads:
 
     async def _look(self, keys: list[str], deadline: float | None) -> tuple[int, Any, Any]:
         fresh_us = round(FRESH_FOR.get() * 1_000_000)
-        lock_ms = max(1, round(1000 * min(self.timeout, self._redis_span(deadline))))
+        lock_ms = max(1, round(1000 * min(_LOCK_MAX, self._redis_span(deadline))))
+        seen = self._seen.get(keys[0], 0)
         with anyio.fail_after(self._redis_budget(deadline)):
-            reply = await self._lookup(keys=keys, args=[fresh_us, lock_ms, self._token])
-        if not isinstance(reply, list) or len(reply) != 3:
+            reply = await self._lookup(keys=keys, args=[fresh_us, lock_ms, self._token, seen])
+        if not isinstance(reply, list) or len(reply) != 4:
             raise ValueError("unexpected answer from the shared-read script")
         self._recovered()
+        if int(reply[0]) == 1:
+            self._saw(keys[0], int(reply[3]))
         return int(reply[0]), reply[1], reply[2]
+
+    def _saw(self, key: str, stamp: int) -> None:
+        if len(self._seen) >= _MAX_SEEN:
+            self._seen.clear()  # forgetting only costs a read
+        self._seen[key] = stamp
 
     def _redis_span(self, deadline: float | None) -> float:
         return self.timeout if deadline is None else max(0.001, deadline - self.clock.now())
@@ -203,14 +222,14 @@ class SharedReads:
         self, keys: list[str], deadline: float | None, epoch: Any
     ) -> tuple[int, Any, Any]:
         """Another process is reading: look again until its answer is stored."""
-        waited = 0.0
-        while waited < _WAIT_MAX and self._redis_span(deadline) > _WAIT_STEP:
-            await anyio.sleep(_WAIT_STEP)
-            waited += _WAIT_STEP
+        step = _WAIT_STEP
+        while self._redis_span(deadline) > step:
+            await anyio.sleep(step)
+            step = min(step * 2, _WAIT_STEP_MAX)
             state, stored, epoch = await self._look(keys, deadline)
             if state != 3:
-                return state, stored, epoch
-        return 0, None, epoch  # send it ourselves, without the lock
+                return state, stored, epoch  # its answer, or its lock expired: ours now
+        return 0, None, epoch  # too close to our deadline: send it ourselves, unlocked
 
     async def _send_and_store(
         self,
@@ -253,12 +272,12 @@ class SharedReads:
         value = json.dumps(entry, separators=(",", ":"), sort_keys=True)
         try:
             with anyio.fail_after(self._redis_budget(deadline)):
-                changed = await self._store(
-                    keys=keys[:2], args=[value, _KEEP_MS, self._token, epoch]
-                )
-        except redis_errors() as error:
+                reply = await self._store(keys=keys[:2], args=[value, _KEEP_MS, self._token, epoch])
+            changed, stamp = int(reply[0]), int(reply[1])
+        except redis_errors() as error:  # ValueError included: an answer not ours
             self._outage(error)
             return
+        self._saw(keys[0], stamp)
         if changed:
             self._wakeups.changed(*_subject(path))
 
