@@ -76,10 +76,14 @@ EXTRA: dict[str, bytes] = {
 
 class Appender:
     """Answers each request with its meeting's livestream; after the first answer (of the
-    first connection), sends `extra` (at once, or `delay` seconds later)."""
+    first connection), sends `extra` (at once, or `delay` seconds later); `sooner` of it
+    goes at once, with the answer, even so."""
 
-    def __init__(self, extra: bytes, *, first: str = "length", delay: float = 0.0) -> None:
+    def __init__(
+        self, extra: bytes, *, first: str = "length", delay: float = 0.0, sooner: int = 0
+    ) -> None:
         self.extra = extra
+        self.sooner = sooner
         self.appended = False
         self.first = first
         self.delay = delay
@@ -105,9 +109,9 @@ class Appender:
                     self.appended = True
                     reply = self.first_answer(livestream(meeting))
                     if self.delay:
-                        await stream.send(reply)
+                        await stream.send(reply + self.extra[: self.sooner])
                         await anyio.sleep(self.delay)
-                        await stream.send(self.extra)
+                        await stream.send(self.extra[self.sooner :])
                     else:  # one write: the extra bytes arrive with the answer
                         await stream.send(reply + self.extra)
             except (anyio.EndOfStream, anyio.BrokenResourceError, OSError):
@@ -192,6 +196,13 @@ async def test_bytes_sent_later_reach_no_one(extra: str, http_backend: str) -> N
     # in the pool (aiohttp).
     server = Appender(EXTRA[extra], delay=0.05)
     await three_calls(server, http_backend, "later", pause=0.3)
+
+
+async def test_an_answer_split_around_the_pause_reaches_no_one(http_backend: str) -> None:
+    # Its start comes with the first answer (h11's buffer; aiohttp's parser), its end a
+    # moment later (the socket; aiohttp completes and queues it while idle).
+    server = Appender(EXTRA["a second answer"], delay=0.05, sooner=60)
+    await three_calls(server, http_backend, "split", pause=0.3)
 
 
 async def test_a_clean_connection_is_reused(http_backend: str) -> None:
