@@ -105,15 +105,17 @@ class Link:
     """
 
     def __init__(self, fleet: Fleet) -> None:
+        self.redis: Redis
+        self.where: str
         if isinstance(fleet.redis, str):
             self.redis = connect(fleet.redis, timeout=fleet.timeout)
             self.where, self._owned = describe(fleet.redis), True
         else:
             check_client(fleet.redis)
             self.redis, self.where, self._owned = cast("Redis", fleet.redis), describe(None), False
-        self.key = fleet.key
-        self.timeout = fleet.timeout
-        self.fleet_size_hint = fleet.fleet_size_hint
+        self.key: str = fleet.key
+        self.timeout: float = fleet.timeout
+        self.fleet_size_hint: int = fleet.fleet_size_hint
 
     async def aclose(self) -> None:
         """Close the Redis client when it was made from a URL (not the caller's)."""

@@ -123,9 +123,9 @@ class SharedReads:
         # is news (never its own last read, nor one it has already used).
         self._seen: dict[str, int] = {}
         #: reads answered from the store, sent by this process, sent while Redis was down.
-        self.shared = 0
-        self.sent = 0
-        self.direct = 0
+        self.shared: int = 0
+        self.sent: int = 0
+        self.direct: int = 0
 
     @property
     def clock(self) -> Clock:

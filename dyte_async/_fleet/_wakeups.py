@@ -76,9 +76,9 @@ class Wakeups:
 
     def __init__(self, link: Link) -> None:
         self._link = link
-        self.channel = "{" + link.key + "}:wake"
+        self.channel: str = "{" + link.key + "}:wake"
         #: bumped by every webhook: the fleet's shared reads stored before it are stale
-        self.epoch_key = "{" + link.key + "}:epoch"
+        self.epoch_key: str = "{" + link.key + "}:epoch"
         self._bump: Any = link.redis.register_script(_BUMP_AND_PUBLISH)
         self._member = uuid.uuid4().hex
         self._target: Wakeable | None = None
@@ -86,10 +86,10 @@ class Wakeups:
         self._sending: set[asyncio.Task[None]] = set()
         self._down = False
         #: wake-ups published, and received from other members (for statistics and tests).
-        self.published = 0
-        self.received = 0
+        self.published: int = 0
+        self.received: int = 0
         #: True once this member listens on the channel (subscribed), until it stops.
-        self.listening = False
+        self.listening: bool = False
 
     def attach(self, target: Wakeable) -> None:
         """Wake `target` (the client's poller) on wake-ups from other members."""

@@ -146,11 +146,11 @@ class RedisLimiter:
         self._down_until: float | None = None  # in an outage: ask Redis again after
         self._closed = False
         #: total seconds callers waited for a slot (for statistics).
-        self.waited_total = 0.0
+        self.waited_total: float = 0.0
         #: attempts paced by the in-process fallback while Redis was unreachable.
-        self.fallbacks = 0
+        self.fallbacks: int = 0
         #: Redis calls made (round trips).
-        self.redis_calls = 0
+        self.redis_calls: int = 0
 
     @property
     def in_outage(self) -> bool:

@@ -48,6 +48,11 @@ class LivestreamWaits(Resource):
         #: the fleet's webhook wake-ups (`redis=`), or None
         self._wakeups = wakeups
         self._poller = Poller(pipeline, hooks=wakeups, reader=reader)
+        if reader is not None:
+            # Shared across the fleet, a quiet loop does not slow down: most of its reads
+            # are answered from other processes' (nothing sent), and a process whose own
+            # meetings have not changed is still the one that may see the others' change.
+            self._poller.max_backoff = 1.0
         if wakeups is not None:
             wakeups.attach(self._poller)
 
