@@ -269,12 +269,18 @@ class RedisLimiter:
             self._worker = asyncio.get_running_loop().create_task(self._work())
 
     async def _work(self) -> None:
+        stopped = True
         try:
             while await self._round():
                 pass
+            stopped = False
+        except Exception as error:  # never leave the queued callers hanging
+            self._outage(error)
         finally:
             self._worker = None
-            if self._down_until is None and not self._closed and (self._queue or self._pending()):
+            if stopped or self._closed:  # cancelled (aclose, loop shutdown) or failed
+                self._hand_to_fallback()
+            elif self._down_until is None and (self._queue or self._pending()):
                 self._kick()  # work arrived while this task was ending
 
     def _pending(self) -> bool:
@@ -364,6 +370,10 @@ class RedisLimiter:
                 self._fallback_rate,
             )
         self._down_until = self._clock.now() + self._retry_after
+        self._hand_to_fallback()
+
+    def _hand_to_fallback(self) -> None:
+        """Send every queued caller to the in-process fallback."""
         for waiter in self._queue:
             if not waiter.done:
                 waiter.fallback = True
