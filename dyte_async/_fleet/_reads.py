@@ -162,8 +162,13 @@ class SharedReads:
             self._outage(error)
             return await self._direct(method, path, params, deadline)
         if state == 1:
+            try:
+                envelope = _answer(stored, path)
+            except (ValueError, TypeError, AttributeError):  # not an answer we stored
+                logger.debug("shared polls: unreadable stored answer for %s; reading it", path)
+                return await self._direct(method, path, params, deadline)
             self.shared += 1
-            return _answer(stored, path)
+            return envelope
         return await self._send_and_store(
             keys, path, params, deadline, epoch=epoch, locked=state == 2
         )

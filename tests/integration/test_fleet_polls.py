@@ -208,3 +208,29 @@ async def test_four_processes_waiting_on_many_meetings_share_the_list(
     # to 4x as much for four); shared, about as often as one.
     assert apart >= 1.5 * alone
     assert shared <= alone * 1.5 + 2
+
+
+async def test_a_garbled_stored_answer_is_read_again_not_raised(
+    redis_server: RedisServer,
+) -> None:
+    fake = FakeDyte(go_live_after=None, rate_limit=None)
+    meeting = started(fake)
+    fake.set_status(meeting, "LIVE")
+    key = f"garbled-{time.time_ns()}"
+    async with (
+        member(fake, redis_server.url, key) as one,
+        member(fake, redis_server.url, key) as other,
+    ):
+        await one.livestreams.wait_until_live(meeting, poll_interval=5, timeout=5)
+        admin = redis.asyncio.Redis.from_url(redis_server.url)
+        try:
+            async for name in admin.scan_iter(match="{" + key + "}:read:*"):
+                if await admin.type(name) == b"hash":
+                    await admin.hset(name, "v", "{not json")
+        finally:
+            await admin.aclose()
+        live = await other.livestreams.wait_until_live(meeting, poll_interval=5, timeout=5)
+    assert live.status == "LIVE"
+    reads = other.livestreams._poller.reader
+    assert isinstance(reads, SharedReads)
+    assert reads.direct == 1  # the garbled answer was not used, nor raised
