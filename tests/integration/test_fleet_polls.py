@@ -162,13 +162,17 @@ async def main():
                 live += 1
         except WaitTimeoutError:
             pass
-        print(json.dumps({"live": live}), flush=True)
+        reader = dyte.livestreams._poller.reader
+        reads = {k: getattr(reader, k, 0) for k in ("sent", "shared")}
+        print(json.dumps({"live": live, **reads}), flush=True)
 
 asyncio.run(main())
 """
 
 
-async def fleet_list_reads(redis_url: str | None, processes: int, meetings: int) -> tuple[int, int]:
+async def fleet_list_reads(
+    redis_url: str | None, processes: int, meetings: int
+) -> tuple[int, int, dict[str, int]]:
     """List reads while `processes` processes wait on `meetings` meetings between them for
     5 s, half going LIVE after 1 s; and how many waits saw LIVE. (The existence checks of
     the meetings, one each wherever they are waited on, are not list reads.)"""
@@ -176,13 +180,17 @@ async def fleet_list_reads(redis_url: str | None, processes: int, meetings: int)
     ids = [started(fake) for _ in range(meetings)]
     key = f"list-{time.time_ns()}"
     seen: list[int] = []
+    reads = {"sent": 0, "shared": 0}
     async with fake.serve() as base_url:
         start = time.time() + 5.0  # every process imported and ready by then
 
         async def run(share: list[str]) -> None:
             argv = [base_url, redis_url or "-", key, str(start), "5", *share]
             done = await anyio.run_process([sys.executable, "-c", WAITER, *argv], check=True)
-            seen.append(json.loads(done.stdout)["live"])
+            result = json.loads(done.stdout)
+            seen.append(result["live"])
+            for name in reads:
+                reads[name] += result[name]
 
         async def go_live() -> None:
             await anyio.sleep(start - time.time() + 1.0)
@@ -194,19 +202,20 @@ async def fleet_list_reads(redis_url: str | None, processes: int, meetings: int)
                 for i in range(processes):
                     group.start_soon(run, ids[i::processes])
                 group.start_soon(go_live)
-    return fake.count("GET /livestreams"), sum(seen)
+    return fake.count("GET /livestreams"), sum(seen), reads
 
 
 async def test_four_processes_waiting_on_many_meetings_share_the_list(
     redis_server: RedisServer,
 ) -> None:
-    alone, live_alone = await fleet_list_reads(redis_server.url, 1, 40)
-    shared, live_shared = await fleet_list_reads(redis_server.url, 4, 40)
-    apart, _ = await fleet_list_reads(None, 4, 40)
+    alone, live_alone, _ = await fleet_list_reads(redis_server.url, 1, 40)
+    shared, live_shared, reads = await fleet_list_reads(redis_server.url, 4, 40)
     assert live_alone == live_shared == 20  # every LIVE meeting reached its wait
-    # Each process on its own reads the list about as often as one alone (measured: 1.8x
-    # to 4x as much for four); shared, about as often as one.
-    assert apart >= 1.5 * alone
+    # Four processes on their own read the list about four times as often as one (less on
+    # a loaded machine, whose slow processes back off): the benchmark measures it. Shared,
+    # most of their polls are answered by the others' reads, and the list costs about
+    # what it costs one process.
+    assert reads["shared"] >= reads["sent"]
     assert shared <= alone * 1.5 + 2
 
 
