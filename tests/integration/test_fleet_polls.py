@@ -13,9 +13,10 @@ import anyio
 import pytest
 import redis.asyncio
 
-from dyte_async import AsyncDyte, RateLimit, WaitTimeoutError
+from dyte_async import AsyncDyte, WaitTimeoutError
 from dyte_async._fleet._reads import SharedReads
 from dyte_async.testing import FakeDyte
+from tests.integration.fleet import member, started
 from tests.redis_server import RedisServer
 
 pytestmark = pytest.mark.anyio
@@ -28,24 +29,6 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-def member(fake: FakeDyte, redis_url: str | None, key: str) -> AsyncDyte:
-    return AsyncDyte(
-        "fake-org-id",
-        "fake-api-key",
-        base_url="http://127.0.0.1/v2",
-        transport=fake.transport(),
-        rate_limit=RateLimit(1000, per=1),
-        redis=redis_url,
-        rate_limit_key=key,
-    )
-
-
-def started(fake: FakeDyte) -> str:
-    meeting = fake.add_meeting(title="poll", live_stream_on_start=True)["id"]
-    fake.start_meeting(meeting)
-    return str(meeting)
-
-
 async def wait_a_while(client: AsyncDyte, meeting: str, seconds: float) -> None:
     with pytest.raises(WaitTimeoutError):
         await client.livestreams.wait_until_live(meeting, poll_interval=0.3, timeout=seconds)
@@ -53,7 +36,7 @@ async def wait_a_while(client: AsyncDyte, meeting: str, seconds: float) -> None:
 
 async def polls_of(redis_url: str | None, clients: int, seconds: float = 2.0) -> int:
     fake = FakeDyte(go_live_after=None, rate_limit=None)
-    meeting = started(fake)
+    meeting, _ = started(fake)
     key = f"polls-{time.time_ns()}"
     members = [member(fake, redis_url, key) for _ in range(clients)]
     try:
@@ -78,7 +61,7 @@ async def test_four_clients_waiting_on_one_meeting_cost_about_one(
 
 async def test_a_change_seen_by_one_client_wakes_the_others(redis_server: RedisServer) -> None:
     fake = FakeDyte(go_live_after=None, rate_limit=None)
-    meeting = started(fake)
+    meeting, _ = started(fake)
     key = f"change-{time.time_ns()}"
     async with (
         member(fake, redis_server.url, key) as fast,
@@ -103,7 +86,7 @@ async def test_a_change_seen_by_one_client_wakes_the_others(redis_server: RedisS
 
 async def test_no_stream_key_is_stored_in_redis(redis_server: RedisServer) -> None:
     fake = FakeDyte(go_live_after=None, rate_limit=None)
-    meeting = started(fake)
+    meeting, _ = started(fake)
     fake.set_status(meeting, "LIVE")
     stream_key = (fake.active_livestream(meeting) or {}).get("stream_key")
     assert stream_key
@@ -129,7 +112,7 @@ async def test_no_stream_key_is_stored_in_redis(redis_server: RedisServer) -> No
 
 async def test_redis_down_each_client_polls_on_its_own(own_redis_server: RedisServer) -> None:
     fake = FakeDyte(go_live_after=None, rate_limit=None)
-    meeting = started(fake)
+    meeting, _ = started(fake)
     async with member(fake, own_redis_server.url, f"down-{time.time_ns()}") as client:
         own_redis_server.stop()
         async with anyio.create_task_group() as group:
@@ -177,7 +160,7 @@ async def fleet_list_reads(
     5 s, half going LIVE after 1 s; and how many waits saw LIVE. (The existence checks of
     the meetings, one each wherever they are waited on, are not list reads.)"""
     fake = FakeDyte(go_live_after=None, rate_limit=None)
-    ids = [started(fake) for _ in range(meetings)]
+    ids = [started(fake)[0] for _ in range(meetings)]
     key = f"list-{time.time_ns()}"
     seen: list[int] = []
     reads = {"sent": 0, "shared": 0}
@@ -223,7 +206,7 @@ async def test_a_garbled_stored_answer_is_read_again_not_raised(
     redis_server: RedisServer,
 ) -> None:
     fake = FakeDyte(go_live_after=None, rate_limit=None)
-    meeting = started(fake)
+    meeting, _ = started(fake)
     fake.set_status(meeting, "LIVE")
     key = f"garbled-{time.time_ns()}"
     async with (

@@ -13,10 +13,11 @@ import anyio
 import pytest
 from anyio.streams.text import TextReceiveStream
 
-from dyte_async import AsyncDyte, LivestreamStatus, RateLimit
+from dyte_async import AsyncDyte, LivestreamStatus
 from dyte_async._fleet._wakeups import Wakeups
 from dyte_async.testing import FakeDyte
 from dyte_async.webhooks import LivestreamStatusUpdate, WebhookMeeting
+from tests.integration.fleet import member, started
 from tests.redis_server import RedisServer
 
 pytestmark = pytest.mark.anyio
@@ -36,30 +37,10 @@ def event(meeting_id: str, stream_id: str) -> LivestreamStatusUpdate:
     )
 
 
-def member(fake: FakeDyte, redis_url: str, key: str) -> AsyncDyte:
-    return AsyncDyte(
-        "fake-org-id",
-        "fake-api-key",
-        base_url="http://127.0.0.1/v2",
-        transport=fake.transport(),
-        rate_limit=RateLimit(1000, per=1),
-        redis=redis_url,
-        rate_limit_key=key,
-    )
-
-
 def wakeups_of(client: AsyncDyte) -> Wakeups:
     wakeups = client._wakeups
     assert wakeups is not None
     return wakeups
-
-
-async def started(fake: FakeDyte) -> tuple[str, str]:
-    meeting = fake.add_meeting(title="wake", live_stream_on_start=True)["id"]
-    fake.start_meeting(meeting)
-    livestream = fake.active_livestream(meeting)
-    assert livestream is not None
-    return meeting, livestream["id"]
 
 
 async def listening(wakeups: Wakeups) -> None:
@@ -70,7 +51,7 @@ async def listening(wakeups: Wakeups) -> None:
 
 async def test_a_webhook_in_one_client_wakes_a_wait_in_another(redis_server: RedisServer) -> None:
     fake = FakeDyte(go_live_after=None, rate_limit=None)
-    meeting, stream = await started(fake)
+    meeting, stream = started(fake)
     key = f"wake-{time.time_ns()}"
     async with (
         member(fake, redis_server.url, key) as web,
@@ -99,7 +80,7 @@ async def test_nothing_listens_without_waits_and_own_messages_are_skipped(
     redis_server: RedisServer,
 ) -> None:
     fake = FakeDyte(go_live_after=None, rate_limit=None)
-    meeting, stream = await started(fake)
+    meeting, stream = started(fake)
     async with member(fake, redis_server.url, f"own-{time.time_ns()}") as client:
         wakeups = wakeups_of(client)
         assert not wakeups.listening
@@ -124,7 +105,7 @@ async def test_redis_down_never_blocks_notify_or_the_waits(
 ) -> None:
     caplog.set_level(logging.WARNING, logger="dyte_async")
     fake = FakeDyte(go_live_after=None, rate_limit=None)
-    meeting, stream = await started(fake)
+    meeting, stream = started(fake)
     async with member(fake, own_redis_server.url, f"down-{time.time_ns()}") as client:
         own_redis_server.stop()
         async with anyio.create_task_group() as group:
@@ -162,7 +143,7 @@ asyncio.run(main())
 
 async def test_a_webhook_wakes_a_wait_in_another_process(redis_server: RedisServer) -> None:
     fake = FakeDyte(go_live_after=None, rate_limit=None)
-    meeting, stream = await started(fake)
+    meeting, stream = started(fake)
     key = f"proc-{time.time_ns()}"
     async with fake.serve() as base_url, member(fake, redis_server.url, key) as web:
         process = await anyio.open_process(
