@@ -89,6 +89,9 @@ async def test_nothing_listens_without_waits_and_own_messages_are_skipped(
                 lambda: client.livestreams.wait_until_live(meeting, poll_interval=30, timeout=20)
             )
             await listening(wakeups)
+            with anyio.fail_after(5):
+                while fake.count() == 0:  # noqa: ASYNC110 (the wait's first poll)
+                    await anyio.sleep(0.01)
             before = fake.count()
             client.livestreams.notify(event(meeting, stream))  # wakes locally, publishes too
             await anyio.sleep(0.3)
