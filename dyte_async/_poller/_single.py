@@ -36,9 +36,11 @@ class SingleSource(Schedule):
         self.inactive_known: bool = False
 
     def waiters(self) -> Iterable[Waiter]:
+        """The waiters of the meeting."""
         return self.meeting.waiters
 
     async def poll(self, host: PollHost, deadline: float) -> bool:
+        """One round within `deadline`: the active livestream; True when the observation changed."""
         meeting = self.meeting
         try:
             try:
