@@ -164,9 +164,9 @@ class AsyncDyte:
             fleet_size_hint=fleet_size_hint,
         )
         self._config = config
-        self.base_url = config.base_url
-        self.rate_limit = config.rate_limit
-        self.retry = config.retry
+        self.base_url: str = config.base_url
+        self.rate_limit: RateLimit | None = config.rate_limit
+        self.retry: RetryPolicy = config.retry
         self._http: httpx.AsyncClient | None = http_client
         # The transport under the client we build (None with `http_client=`), so tests and
         # diagnostics need not read httpx's private `AsyncClient._transport`.

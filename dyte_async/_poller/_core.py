@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable
 
+from dyte_async._clock import Clock
 from dyte_async._pipeline import Pipeline, logger
 from dyte_async._poller._deadlines import Deadlines
 from dyte_async._poller._driver import Driver, interrupt
@@ -81,21 +82,21 @@ class Poller:
         self.reader: Reader = pipeline if reader is None else reader
         #: told when the first meeting is waited on and when the last one is done
         self.hooks = hooks
-        self.clock = pipeline.clock
-        self.jitter = 0.1
-        self.backoff = 1.25
-        self.max_backoff = 2.0
+        self.clock: Clock = pipeline.clock
+        self.jitter: float = 0.1
+        self.backoff: float = 1.25
+        self.max_backoff: float = 2.0
         self.rand = rand
         self.list_threshold = LIST_THRESHOLD
         self.page_size = LIST_PAGE_SIZE
         self.check_concurrency = EXISTS_CHECK_CONCURRENCY
         self.checks_per_round = EXISTS_CHECKS_PER_ROUND
         self.check_grace = EXISTS_CHECK_GRACE
-        self.existence = Existence(pipeline)
-        self.deadlines = Deadlines(self.clock)
+        self.existence: Existence = Existence(pipeline)
+        self.deadlines: Deadlines = Deadlines(self.clock)
         #: `await next(waiter)`: drive or wait until the waiter has news (True) or its
         #: deadline passed (False). The driver's own method: a blocked wait holds no extra frame.
-        self.next = Driver(self).next
+        self.next: Callable[[Waiter], Awaitable[bool]] = Driver(self).next
         self._meetings: dict[str, Meeting] = {}
         self._by_livestream: dict[str, Meeting] = {}
         self._list = ListSource()

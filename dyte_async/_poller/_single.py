@@ -27,16 +27,20 @@ class SingleSource(Schedule):
 
     __slots__ = ("inactive_known", "meeting")
 
+    last_error: DyteError | None  # declared (and slotted) by `Schedule`
+
     def __init__(self, meeting: Meeting, next_due: float) -> None:
         super().__init__(next_due)
-        self.meeting = meeting
+        self.meeting: Meeting = meeting
         #: the stopped livestream was read since the last active one
-        self.inactive_known = False
+        self.inactive_known: bool = False
 
     def waiters(self) -> Iterable[Waiter]:
+        """The waiters of the meeting."""
         return self.meeting.waiters
 
     async def poll(self, host: PollHost, deadline: float) -> bool:
+        """One round within `deadline`: the active livestream; True when the observation changed."""
         meeting = self.meeting
         try:
             try:

@@ -127,8 +127,8 @@ class Schedule:
         self.driver: Waiter | None = None
         self.idle: dict[Waiter, None] = {}
         self.interval: float | None = None
-        self.next_due = next_due
-        self.last_end = -math.inf
+        self.next_due: float = next_due
+        self.last_end: float = -math.inf
         self.last_error: DyteError | None = None
-        self.polling = False
-        self.rewake = False
+        self.polling: bool = False
+        self.rewake: bool = False
