@@ -44,20 +44,6 @@ CLEAN = (
 #: an entry that is no longer found fails the test, so the list can only shrink.
 PENDING: dict[str, tuple[str, ...]] = {
     "dyte_async/_pipeline.py": ("Pipeline.budget",),
-    "dyte_async/_fleet/_link.py": (
-        "Link.redis",
-        "Link.where",
-        "Link.key",
-        "Link.timeout",
-        "Link.fleet_size_hint",
-    ),
-    "dyte_async/_fleet/_wakeups.py": (
-        "Wakeups.channel",
-        "Wakeups.epoch_key",
-        "Wakeups.published",
-        "Wakeups.received",
-        "Wakeups.listening",
-    ),
     "dyte_async/testing/_fake.py": ("FakeDyte.default_per_page",),
 }
 
