@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
@@ -175,6 +176,7 @@ class AsyncDyte:
         self._loop: object | None = None  # the event loop of the first use
         #: the fleet's Redis (`redis=`), shared by the limiter and the wake-ups
         self._link = open_link(config.fleet)
+        self._stack: contextlib.AsyncExitStack | None = None
         self._wakeups: Wakeups | None = None
         if self._link is not None:
             from dyte_async._fleet._wakeups import Wakeups
@@ -336,6 +338,16 @@ class AsyncDyte:
 
     async def __aenter__(self) -> AsyncDyte:
         self._get_http()
+        if self._link is not None:
+            # The fleet's connections and background work live in this block.
+            stack = contextlib.AsyncExitStack()
+            await stack.__aenter__()
+            try:
+                await self._link.enter(stack)
+            except BaseException:
+                await stack.aclose()
+                raise
+            self._stack = stack
         return self
 
     async def __aexit__(
@@ -344,7 +356,12 @@ class AsyncDyte:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self.aclose()
+        try:
+            await self.aclose()
+        finally:
+            stack, self._stack = self._stack, None
+            if stack is not None:
+                await stack.aclose()
 
     async def aclose(self) -> None:
         """Close the pooled HTTP client (not one passed in with `http_client=`). Idempotent."""
@@ -360,6 +377,7 @@ class AsyncDyte:
             if self._wakeups is not None:
                 await self._wakeups.aclose()
             if self._link is not None:
+                self._link.stop()
                 await self._link.aclose()
 
     # -- fan-out ---------------------------------------------------------------------------

@@ -22,7 +22,8 @@ every other secret-named field) are removed before an answer is stored: a livest
 from the store has ``stream_key=None`` (read it with ``get_active`` when needed).
 
 Redis down, slow or failing: reads go straight to the API, one WARNING per outage, Redis
-asked again after 2 s. Reads other than GET, and anything under trio, go straight through.
+asked again after 2 s. Reads other than GET go straight through, as does everything where
+the fleet cannot run (trio without ``async with AsyncDyte(...)``).
 """
 
 from __future__ import annotations
@@ -36,14 +37,14 @@ from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import unquote
 
 import anyio
-import sniffio
 
+from dyte_async._fleet._backends import Script
 from dyte_async._fleet._link import Link, redis_errors
 from dyte_async._fleet._wakeups import Wakeups
 from dyte_async._poller._reader import FRESH_FOR
 from dyte_async._redact import is_secret_name
 from dyte_async._response import Envelope
-from dyte_async.errors import NotFoundError
+from dyte_async.errors import ConfigurationError, NotFoundError
 
 if TYPE_CHECKING:
     from dyte_async._clock import Clock
@@ -114,9 +115,7 @@ class SharedReads:
         self._pipeline = pipeline
         self._link = link
         self._wakeups = wakeups
-        self._lookup: Any = link.redis.register_script(LOOKUP)
-        self._store: Any = link.redis.register_script(STORE)
-        self._unlock: Any = link.redis.register_script(UNLOCK)
+        self._scripts: tuple[Script, Script, Script] | None = None
         self._token = uuid.uuid4().hex
         self._down_until: float | None = None
         # The store time of the answer this process saw last, per read: only a newer one
@@ -176,12 +175,30 @@ class SharedReads:
     # -- inside --------------------------------------------------------------------------
 
     def _usable(self) -> bool:
-        try:
-            if sniffio.current_async_library() != "asyncio":
-                return False
-        except sniffio.AsyncLibraryNotFoundError:
+        if self._down_until is not None and self.clock.now() < self._down_until:
             return False
-        return self._down_until is None or self.clock.now() >= self._down_until
+        if self._scripts is None:
+            try:
+                redis = self._link.redis()
+            except ConfigurationError:  # trio without `async with AsyncDyte`: read alone
+                return False
+            self._scripts = (redis.script(LOOKUP), redis.script(STORE), redis.script(UNLOCK))
+        return True
+
+    @property
+    def _lookup(self) -> Script:
+        assert self._scripts is not None
+        return self._scripts[0]
+
+    @property
+    def _store(self) -> Script:
+        assert self._scripts is not None
+        return self._scripts[1]
+
+    @property
+    def _unlock(self) -> Script:
+        assert self._scripts is not None
+        return self._scripts[2]
 
     async def _direct(
         self, method: str, path: str, params: Mapping[str, Any] | None, deadline: float | None

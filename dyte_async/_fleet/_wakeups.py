@@ -17,21 +17,23 @@ Redis down
     timeout, failures are logged once per outage (WARNING) and the waits go on polling at
     their own interval; listening resumes every 2 s while there are waits.
 
-redis-py runs on asyncio only: under trio nothing is published or heard.
+On redis-py (asyncio) or coredis (asyncio and trio). Where the fleet cannot run background
+work (trio without ``async with AsyncDyte(...)``), `notify` wakes this process only.
 """
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import json
 import logging
 import uuid
 from typing import Any, Protocol
 
 import anyio
-import sniffio
 
+from dyte_async._fleet._backends import Script
 from dyte_async._fleet._link import Link, redis_errors
+from dyte_async.errors import ConfigurationError
 
 __all__ = ["Wakeable", "Wakeups"]
 
@@ -60,18 +62,11 @@ class Wakeable(Protocol):
         ...
 
 
-def _on_asyncio() -> bool:
-    try:
-        return sniffio.current_async_library() == "asyncio"
-    except sniffio.AsyncLibraryNotFoundError:
-        return False
-
-
 class Wakeups:
     """The fleet's webhook wake-ups for one client (see the module docstring).
 
     Args:
-        link: the fleet's Redis and key.
+        link: the fleet's Redis, key and background work.
     """
 
     def __init__(self, link: Link) -> None:
@@ -79,11 +74,14 @@ class Wakeups:
         self.channel: str = "{" + link.key + "}:wake"
         #: bumped by every webhook: the fleet's shared reads stored before it are stale
         self.epoch_key: str = "{" + link.key + "}:epoch"
-        self._bump: Any = link.redis.register_script(_BUMP_AND_PUBLISH)
+        self._bump: Script | None = None
         self._member = uuid.uuid4().hex
         self._target: Wakeable | None = None
-        self._listener: asyncio.Task[None] | None = None
-        self._sending: set[asyncio.Task[None]] = set()
+        self._wanted = False  # some wait is registered: listen
+        self._running = False  # the listener runs
+        self._scope: anyio.CancelScope | None = None
+        self._sending = 0
+        self._sent: anyio.Event | None = None  # set when nothing is being sent
         self._down = False
         #: wake-ups published, and received from other members (for statistics and tests).
         self.published: int = 0
@@ -98,15 +96,17 @@ class Wakeups:
     # -- the poller's hooks ------------------------------------------------------------------
 
     def busy(self) -> None:
-        """The first wait began: listen to the channel (asyncio only)."""
-        if self._listener is None and _on_asyncio():
-            self._listener = asyncio.get_running_loop().create_task(self._listen())
+        """The first wait began: listen to the channel (when the fleet can run it here)."""
+        self._wanted = True
+        if not self._running and self._link.can_spawn():
+            self._running = True
+            self._link.spawn(self._listen)
 
     def idle(self) -> None:
         """The last wait ended: stop listening."""
-        listener, self._listener = self._listener, None
-        if listener is not None:
-            listener.cancel()
+        self._wanted = False
+        if self._scope is not None:
+            self._scope.cancel()
 
     # -- publishing ------------------------------------------------------------------------
 
@@ -114,19 +114,13 @@ class Wakeups:
         """A webhook: every member (this one too) wakes its waits on this meeting or
         livestream, after the fleet's shared reads are marked stale (the epoch bumped).
 
-        Returns at once; the message is sent by a short task (bounded by the link's
-        timeout), which then wakes this member's own waits (at once under trio, or when
-        Redis fails).
+        Returns at once; the message is sent in the background (bounded by the link's
+        timeout), which then wakes this member's own waits (at once when the fleet cannot
+        run here, or when Redis fails).
         """
-        if not _on_asyncio():
-            self._wake_here(meeting_id, livestream_id)
-            return
         message = json.dumps({"m": meeting_id, "s": livestream_id, "from": self._member})
-        task = asyncio.get_running_loop().create_task(
-            self._send(message, epoch=True, then=(meeting_id, livestream_id))
-        )
-        self._sending.add(task)
-        task.add_done_callback(self._sending.discard)
+        if not self._send_soon(message, epoch=True, then=(meeting_id, livestream_id)):
+            self._wake_here(meeting_id, livestream_id)
 
     def _wake_here(self, meeting_id: str | None, livestream_id: str | None) -> None:
         if self._target is not None:
@@ -141,17 +135,28 @@ class Wakeups:
             listing: the organization's list changed.
         """
         if meeting_id is not None:
-            self._send_soon({"m": meeting_id, "s": None})
+            fields: dict[str, Any] = {"m": meeting_id, "s": None}
         elif listing:
-            self._send_soon({"list": True})
-
-    def _send_soon(self, fields: dict[str, Any]) -> None:
-        if not _on_asyncio():
+            fields = {"list": True}
+        else:
             return
-        message = json.dumps({**fields, "from": self._member})
-        task = asyncio.get_running_loop().create_task(self._send(message))
-        self._sending.add(task)
-        task.add_done_callback(self._sending.discard)
+        self._send_soon(json.dumps({**fields, "from": self._member}))
+
+    def _send_soon(
+        self,
+        message: str,
+        *,
+        epoch: bool = False,
+        then: tuple[str | None, str | None] | None = None,
+    ) -> bool:
+        """Send `message` in the background; False when the fleet cannot run here."""
+        if not self._link.can_spawn():
+            return False
+        self._sending += 1
+        if self._sent is None or self._sent.is_set():
+            self._sent = anyio.Event()
+        self._link.spawn(functools.partial(self._send, message, epoch=epoch, then=then))
+        return True
 
     async def _send(
         self,
@@ -162,11 +167,14 @@ class Wakeups:
     ) -> None:
         try:
             with anyio.fail_after(self._link.timeout):
+                redis = self._link.redis()
                 if epoch:
+                    if self._bump is None:
+                        self._bump = redis.script(_BUMP_AND_PUBLISH)
                     await self._bump(keys=[self.epoch_key], args=[self.channel, message])
                 else:
-                    await self._link.redis.publish(self.channel, message)
-        except redis_errors() as error:
+                    await redis.publish(self.channel, message)
+        except _failures() as error:
             self._failed("publish", error)
         else:
             self.published += 1
@@ -174,33 +182,41 @@ class Wakeups:
         finally:
             if then is not None:
                 self._wake_here(*then)
+            self._sending -= 1
+            if self._sending == 0 and self._sent is not None:
+                self._sent.set()
 
     # -- listening -------------------------------------------------------------------------
 
     async def _listen(self) -> None:
-        while True:
-            try:
-                await self._subscribed()
-            except Exception as error:  # a background task never dies of Redis's answers
-                self._failed("listen", error)
+        try:
+            with anyio.CancelScope() as scope:
+                self._scope = scope
+                while self._wanted:
+                    try:
+                        await self._subscribed()
+                    except Exception as error:  # never dies of Redis's answers
+                        self._failed("listen", error)
+                    self.listening = False
+                    await anyio.sleep(_RECONNECT_AFTER)
+        finally:
+            self._scope = None
+            self._running = False
             self.listening = False
-            await anyio.sleep(_RECONNECT_AFTER)
 
     async def _subscribed(self) -> None:
-        pubsub = self._link.redis.pubsub(ignore_subscribe_messages=True)
-        try:
-            with anyio.fail_after(self._link.timeout):
-                await pubsub.subscribe(self.channel)
-            self.listening = True
-            self._recovered()
-            while True:
-                message = await pubsub.get_message(timeout=_READ_SLICE)
-                if message is not None:
-                    self._heard(message.get("data"))
-        finally:
-            self.listening = False
-            closing = asyncio.ensure_future(pubsub.aclose())  # type: ignore[no-untyped-call]
-            closing.add_done_callback(_retrieve)
+        # Subscribing is bounded by the client's own timeouts (redis-py's socket timeout,
+        # coredis's subscription timeout): a task group may live inside the block.
+        async with self._link.redis().subscription(self.channel) as channel:
+            try:
+                self.listening = True
+                self._recovered()
+                while self._wanted:
+                    data = await channel.next(_READ_SLICE)
+                    if data is not None:
+                        self._heard(data)
+            finally:
+                self.listening = False
 
     def _heard(self, data: Any) -> None:
         if isinstance(data, bytes) and len(data) <= _MAX_MESSAGE:
@@ -240,15 +256,15 @@ class Wakeups:
     async def aclose(self) -> None:
         """Stop listening and wait (bounded) for the wake-ups being sent."""
         self.idle()
-        if self._sending and _on_asyncio():
-            with anyio.move_on_after(self._link.timeout):
-                await asyncio.gather(*self._sending, return_exceptions=True)
+        sent = self._sent
+        if self._sending and sent is not None:
+            with anyio.CancelScope(shield=True), anyio.move_on_after(self._link.timeout):
+                await sent.wait()
 
     def __repr__(self) -> str:
         return f"Wakeups({self.channel!r}, listening={self.listening})"
 
 
-def _retrieve(future: asyncio.Future[Any]) -> None:
-    """Read a finished background close's outcome, so asyncio never logs it as lost."""
-    if not future.cancelled():
-        future.exception()
+def _failures() -> tuple[type[BaseException], ...]:
+    """What ends a publish without harm: Redis failing, or the fleet not usable here."""
+    return (*redis_errors(), ConfigurationError)

@@ -52,12 +52,4 @@ def make_limiter(limit: RateLimit | None, clock: Clock, link: Link | None = None
         return SlidingWindowLimiter(limit, clock)
     from dyte_async._ratelimit._redis import RedisLimiter
 
-    return RedisLimiter(
-        limit,
-        clock,
-        redis=link.redis,
-        key=link.key,
-        fleet_size_hint=link.fleet_size_hint,
-        timeout=link.timeout,
-        where=link.where,
-    )
+    return RedisLimiter(limit, clock, link=link)

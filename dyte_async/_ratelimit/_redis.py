@@ -29,32 +29,28 @@ Redis unreachable, slow or failing
     The script is sent by SHA and reloaded when Redis lost it (``SCRIPT FLUSH``, restart).
 
 Loops
-    redis-py runs on asyncio only: under trio `acquire_slot` raises `ConfigurationError`.
+    On asyncio with redis-py, or on asyncio and trio with coredis (`dyte_async._fleet`);
+    the worker runs in the client's task group (``async with AsyncDyte(...)``), or, on
+    asyncio without one, in a task of its own.
 """
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import logging
 import math
 import uuid
 from collections import deque
-from typing import TYPE_CHECKING, Any
 
 import anyio
-import sniffio
 
 from dyte_async._clock import Clock
-from dyte_async._fleet._link import describe, redis_errors
+from dyte_async._fleet._backends import Script
+from dyte_async._fleet._link import Link, redis_errors
 from dyte_async._ratelimit._config import RateLimit
 from dyte_async._ratelimit._limiter import LimiterTimeout, Slot
 from dyte_async._ratelimit._redis_script import SCRIPT, parse_reply, script_args, slot_keys
 from dyte_async._ratelimit._window import SlidingWindowLimiter
-from dyte_async.errors import ConfigurationError
-
-if TYPE_CHECKING:
-    from redis.asyncio import Redis
 
 __all__ = ["RedisLimiter"]
 
@@ -80,7 +76,7 @@ class _Waiter:
 
     def __init__(self, deadline: float | None) -> None:
         self.deadline = deadline
-        self.event = asyncio.Event()
+        self.event = anyio.Event()
         self.slot: _RedisSlot | None = None
         self.timeout: LimiterTimeout | None = None
         self.fallback = False
@@ -95,13 +91,8 @@ class RedisLimiter:
     Args:
         limit: the fleet's limit.
         clock: the client's clock (real time: Redis keeps real time).
-        redis: a redis-py asyncio client.
-        key: the fleet's key (every key lives under one hash tag).
-        fleet_size_hint: how many processes share the limit, for the fallback's share.
-        timeout: seconds one Redis call may take before Redis counts as down.
+        link: the fleet's Redis, key, timeouts and background work.
         retry_after: seconds between attempts to reach Redis during an outage.
-        owns_redis: close `redis` in `aclose` (it was made from a URL).
-        where: the Redis server for log lines (never its password).
         max_pause: the longest pause `pause_for` imposes, as `SlidingWindowLimiter`'s.
         lease_margin: seconds a held slot's lease exceeds its caller's deadline plus
             ``per`` (how long a crashed holder's slot outlives it, at least).
@@ -112,28 +103,22 @@ class RedisLimiter:
         limit: RateLimit,
         clock: Clock,
         *,
-        redis: Redis,
-        key: str,
-        fleet_size_hint: int = 1,
-        timeout: float = 1.0,
+        link: Link,
         retry_after: float = 2.0,
-        owns_redis: bool = False,
-        where: str | None = None,
         max_pause: float = 60.0,
         lease_margin: float = _LEASE_MARGIN,
     ) -> None:
         self._limit = limit
         self._clock = clock
-        self._redis = redis
-        self._owns_redis = owns_redis
-        self._script: Any = redis.register_script(SCRIPT)
-        self._keys = slot_keys(key)
-        self._timeout = timeout
+        self._link = link
+        self._script: Script | None = None
+        self._keys = slot_keys(link.key)
+        self._timeout = link.timeout
         self._retry_after = retry_after
         self._max_pause = max_pause
         self._lease_margin = lease_margin
-        self._where = where or describe(None)
-        share = max(1, limit.requests // max(1, fleet_size_hint))
+        self._where = link.where
+        share = max(1, limit.requests // max(1, link.fleet_size_hint))
         self._fallback_rate = RateLimit(share, per=limit.per)
         self._fallback = SlidingWindowLimiter(self._fallback_rate, clock, max_pause=max_pause)
         self._prefix = uuid.uuid4().hex[:12]
@@ -141,8 +126,10 @@ class RedisLimiter:
         self._queue: deque[_Waiter] = deque()
         self._released: list[tuple[str, float]] = []  # (slot id, when it ended)
         self._pause_until = -math.inf  # a pause not yet sent to Redis
-        self._wake = asyncio.Event()
-        self._worker: asyncio.Task[None] | None = None
+        self._wake: anyio.Event | None = None  # made in the event loop
+        self._working = False
+        self._worker_scope: anyio.CancelScope | None = None
+        self._worker_done: anyio.Event | None = None
         self._down_until: float | None = None  # in an outage: ask Redis again after
         self._closed = False
         #: total seconds callers waited for a slot (for statistics).
@@ -168,16 +155,13 @@ class RedisLimiter:
 
         Raises:
             LimiterTimeout: no slot before `deadline`.
-            ConfigurationError: called under trio (redis-py runs on asyncio only).
+            ConfigurationError: no Redis client runs on this event loop, or the fleet needs
+                ``async with AsyncDyte(...)`` here (trio, coredis).
         """
-        if sniffio.current_async_library() != "asyncio":
-            raise ConfigurationError(
-                "redis= needs asyncio (redis-py does not run on trio): "
-                "drop redis= under trio, or run this client on asyncio"
-            )
         begin = self._clock.now()
         if self._down_until is not None and begin < self._down_until:
             return await self._from_fallback(deadline)
+        self._link.redis()  # the client, on this loop's library (or why there is none)
         waiter = _Waiter(deadline)
         self._queue.append(waiter)
         self._kick()
@@ -234,21 +218,14 @@ class RedisLimiter:
                 self._kick()
 
     async def aclose(self) -> None:
-        """Send what is pending (bounded by `timeout`), stop the worker, close our Redis.
-
-        Under trio nothing ever started (`acquire_slot` refuses): nothing to do.
-        """
+        """Send what is pending (bounded by `timeout`), then stop the worker."""
         self._closed = True
-        if sniffio.current_async_library() != "asyncio":
-            return
-        worker = self._worker
-        if worker is not None:
-            with anyio.move_on_after(self._timeout):
-                await asyncio.shield(worker)
-            worker.cancel()
-        if self._owns_redis:
-            with anyio.move_on_after(self._timeout):
-                await self._redis.aclose()
+        done = self._worker_done
+        if self._working and done is not None:
+            with anyio.CancelScope(shield=True), anyio.move_on_after(self._timeout):
+                await done.wait()
+        if self._worker_scope is not None:
+            self._worker_scope.cancel()
 
     # -- inside --------------------------------------------------------------------------
 
@@ -264,20 +241,32 @@ class RedisLimiter:
 
     def _kick(self) -> None:
         """Wake the worker, or start it."""
-        self._wake.set()
-        if self._worker is None and not self._closed:
-            self._worker = asyncio.get_running_loop().create_task(self._work())
+        if self._wake is not None:
+            self._wake.set()
+        if not self._working and not self._closed:
+            self._working = True
+            self._worker_done = anyio.Event()
+            try:
+                self._link.spawn(self._work)
+            except BaseException:
+                self._working = False
+                raise
 
     async def _work(self) -> None:
         stopped = True
         try:
-            while await self._round():
-                pass
-            stopped = False
+            with anyio.CancelScope() as scope:
+                self._worker_scope = scope
+                while await self._round():
+                    pass
+                stopped = False
         except Exception as error:  # never leave the queued callers hanging
             self._outage(error)
         finally:
-            self._worker = None
+            self._working = False
+            self._worker_scope = None
+            if self._worker_done is not None:
+                self._worker_done.set()
             if stopped or self._closed:  # cancelled (aclose, loop shutdown) or failed
                 self._hand_to_fallback()
             elif self._down_until is None and (self._queue or self._pending()):
@@ -288,7 +277,7 @@ class RedisLimiter:
 
     async def _round(self) -> bool:
         """One Redis call and what follows from it; False when nothing is left to do."""
-        self._wake = asyncio.Event()
+        self._wake = wake = anyio.Event()
         waiters = self._waiting()
         if not waiters and not self._pending():
             return False
@@ -308,6 +297,8 @@ class RedisLimiter:
             released=[(slot_id, now - ended) for slot_id, ended in released],
         )
         try:
+            if self._script is None:
+                self._script = self._link.redis().script(SCRIPT)
             with anyio.fail_after(self._timeout):
                 self.redis_calls += 1
                 granted, wait = parse_reply(await self._script(keys=self._keys, args=args))
@@ -322,7 +313,7 @@ class RedisLimiter:
             self._fail_late(self._clock.now() + wait)
             if not self._pending():
                 with anyio.move_on_after(wait):
-                    await self._wake.wait()
+                    await wake.wait()
         return True
 
     def _waiting(self) -> list[_Waiter]:

@@ -1,8 +1,15 @@
-"""What the fleet's wait tests share: a member client on a fake, and a started livestream."""
+"""What the fleet tests share: a member client on a fake, a started livestream, a limiter."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
 from dyte_async import AsyncDyte, RateLimit
+from dyte_async._clock import SYSTEM_CLOCK
+from dyte_async._fleet import Fleet, Link
+from dyte_async._ratelimit._redis import RedisLimiter
 from dyte_async.testing import FakeDyte
 
 
@@ -26,3 +33,20 @@ def started(fake: FakeDyte) -> tuple[str, str]:
     livestream = fake.active_livestream(meeting)
     assert livestream is not None
     return str(meeting), str(livestream["id"])
+
+
+@contextlib.asynccontextmanager
+async def fleet_limiter(
+    url: str, key: str, limit: RateLimit, **options: Any
+) -> AsyncIterator[RedisLimiter]:
+    """A `RedisLimiter` on its own `Link` to `url`, opened as `AsyncDyte` opens one."""
+    link = Link(Fleet(redis=url, key=key))
+    async with contextlib.AsyncExitStack() as stack:
+        await link.enter(stack)
+        limiter = RedisLimiter(limit, SYSTEM_CLOCK, link=link, **options)
+        try:
+            yield limiter
+        finally:
+            await limiter.aclose()
+            link.stop()
+            await link.aclose()

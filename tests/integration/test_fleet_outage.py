@@ -15,12 +15,11 @@ import anyio
 import anyio.abc
 import httpx
 import pytest
-import redis.asyncio
 
 from dyte_async import AsyncDyte, RateLimit
-from dyte_async._clock import SYSTEM_CLOCK
 from dyte_async._ratelimit import LimiterTimeout
 from dyte_async._ratelimit._redis import RedisLimiter
+from tests.integration.fleet import fleet_limiter
 from tests.redis_server import RedisServer
 
 pytestmark = pytest.mark.anyio
@@ -145,18 +144,15 @@ WORKER = """
 import asyncio, sys, time
 import redis.asyncio
 from dyte_async import RateLimit
-from dyte_async._clock import SYSTEM_CLOCK
-from dyte_async._ratelimit._redis import RedisLimiter
+from tests.integration.fleet import fleet_limiter
 
 async def main():
-    limiter = RedisLimiter(
-        RateLimit(3, per=0.2), SYSTEM_CLOCK, redis=redis.asyncio.Redis.from_url(sys.argv[1]),
-        key=sys.argv[2], lease_margin=0.3,
-    )
-    for _ in range(3):
-        await limiter.acquire_slot(deadline=time.monotonic() + 0.5)
-    print("held", flush=True)
-    await asyncio.sleep(60)
+    async with fleet_limiter(sys.argv[1], sys.argv[2], RateLimit(3, per=0.2),
+                             lease_margin=0.3) as limiter:
+        for _ in range(3):
+            await limiter.acquire_slot(deadline=time.monotonic() + 0.5)
+        print("held", flush=True)
+        await asyncio.sleep(60)
 
 asyncio.run(main())
 """
@@ -178,44 +174,26 @@ async def test_a_killed_process_slots_expire_by_themselves(redis_server: RedisSe
         process.wait(timeout=10)
         if process.stdout is not None:
             process.stdout.close()
-    limiter = RedisLimiter(
-        RateLimit(3, per=0.2),
-        SYSTEM_CLOCK,
-        redis=redis.asyncio.Redis.from_url(redis_server.url),
-        key=key,
-        owns_redis=True,
-    )
-    try:
+    async with fleet_limiter(redis_server.url, key, RateLimit(3, per=0.2)) as limiter:
         with pytest.raises(LimiterTimeout):  # its slots still count
             await limiter.acquire_slot(deadline=time.monotonic() + 0.05)
         slot = await limiter.acquire_slot(deadline=time.monotonic() + 5)
         # Lease: its deadline (0.5 s) + per (0.2) + margin (0.3) after the grant.
         assert 0.5 <= time.monotonic() - held_at < 2.5
         limiter.release(slot)
-    finally:
-        await limiter.aclose()
 
 
 async def test_an_unexpected_failure_of_the_worker_never_strands_a_caller(
     redis_server: RedisServer, caplog: pytest.LogCaptureFixture
 ) -> None:
-    limiter = RedisLimiter(
-        RateLimit(3, per=1),
-        SYSTEM_CLOCK,
-        redis=redis.asyncio.Redis.from_url(redis_server.url),
-        key=f"bug-{time.time_ns()}",
-        owns_redis=True,
-    )
-
     async def broken(**_: object) -> object:
         raise RuntimeError("a bug, not an outage")
 
-    limiter._script = broken
-    try:
+    key = f"bug-{time.time_ns()}"
+    async with fleet_limiter(redis_server.url, key, RateLimit(3, per=1)) as limiter:
+        limiter._script = broken
         with anyio.fail_after(5):
             slot = await limiter.acquire_slot(deadline=time.monotonic() + 5)
         limiter.release(slot)
         assert limiter.fallbacks == 1
         assert any("RuntimeError" in r.getMessage() for r in caplog.records)
-    finally:
-        await limiter.aclose()

@@ -7,10 +7,11 @@ redis-py runs on asyncio only (under trio `redis=` is refused: tests/unit/test_f
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import anyio
 import httpx
@@ -18,10 +19,10 @@ import pytest
 import redis.asyncio
 
 from dyte_async import AsyncDyte, RateLimit
-from dyte_async._clock import SYSTEM_CLOCK
 from dyte_async._ratelimit import LimiterTimeout, Slot
 from dyte_async._ratelimit._redis import RedisLimiter
 from dyte_async.testing import FakeDyte
+from tests.integration.fleet import fleet_limiter
 from tests.redis_server import RedisServer
 
 pytestmark = pytest.mark.anyio
@@ -40,28 +41,18 @@ def key() -> str:
     return f"test-{time.time_ns()}-{next(_keys)}"
 
 
+MakeLimiter = Callable[..., Awaitable[RedisLimiter]]
+
+
 @pytest.fixture
-async def make_limiter(
-    redis_server: RedisServer, key: str
-) -> AsyncIterator[Callable[..., RedisLimiter]]:
-    made: list[RedisLimiter] = []
+async def make_limiter(redis_server: RedisServer, key: str) -> AsyncIterator[MakeLimiter]:
+    async with contextlib.AsyncExitStack() as stack:
 
-    def make(limit: RateLimit, **options: object) -> RedisLimiter:
-        client = redis.asyncio.Redis.from_url(redis_server.url)
-        limiter = RedisLimiter(
-            limit,
-            SYSTEM_CLOCK,
-            redis=client,
-            key=key,
-            owns_redis=True,
-            **options,  # type: ignore[arg-type]
-        )
-        made.append(limiter)
-        return limiter
+        async def make(limit: RateLimit, **options: object) -> RedisLimiter:
+            manager = fleet_limiter(redis_server.url, key, limit, **options)
+            return await stack.enter_async_context(manager)
 
-    yield make
-    for limiter in made:
-        await limiter.aclose()
+        yield make
 
 
 def densest(starts: list[float], per: float) -> int:
@@ -76,10 +67,10 @@ def densest(starts: list[float], per: float) -> int:
 
 
 async def test_three_limiters_on_one_key_keep_one_window(
-    make_limiter: Callable[..., RedisLimiter],
+    make_limiter: MakeLimiter,
 ) -> None:
     limit = RateLimit(5, per=0.5)
-    limiters = [make_limiter(limit) for _ in range(3)]
+    limiters = [await make_limiter(limit) for _ in range(3)]
     starts: list[float] = []
 
     async def one(limiter: RedisLimiter) -> None:
@@ -100,9 +91,10 @@ async def test_three_limiters_on_one_key_keep_one_window(
 
 
 async def test_a_pause_in_one_process_holds_back_the_others(
-    make_limiter: Callable[..., RedisLimiter],
+    make_limiter: MakeLimiter,
 ) -> None:
-    one, other = make_limiter(RateLimit(100, per=1)), make_limiter(RateLimit(100, per=1))
+    one = await make_limiter(RateLimit(100, per=1))
+    other = await make_limiter(RateLimit(100, per=1))
     one.release(await one.acquire_slot())
     one.pause_for(0.6)
     paused_at = time.monotonic()
@@ -113,9 +105,9 @@ async def test_a_pause_in_one_process_holds_back_the_others(
 
 
 async def test_a_full_window_fails_a_short_deadline_at_once(
-    make_limiter: Callable[..., RedisLimiter],
+    make_limiter: MakeLimiter,
 ) -> None:
-    limiter = make_limiter(RateLimit(2, per=1))
+    limiter = await make_limiter(RateLimit(2, per=1))
     held = [await limiter.acquire_slot(deadline=time.monotonic() + 5) for _ in range(2)]
     began = time.monotonic()
     with pytest.raises(LimiterTimeout):
@@ -125,8 +117,10 @@ async def test_a_full_window_fails_a_short_deadline_at_once(
         limiter.release(slot)
 
 
-async def test_a_cancelled_caller_leaks_no_slot(make_limiter: Callable[..., RedisLimiter]) -> None:
-    limiter = make_limiter(RateLimit(2, per=0.3))
+async def test_a_cancelled_caller_leaks_no_slot(
+    make_limiter: MakeLimiter,
+) -> None:
+    limiter = await make_limiter(RateLimit(2, per=0.3))
     held = [await limiter.acquire_slot() for _ in range(2)]
     with anyio.move_on_after(0.1):
         await limiter.acquire_slot()  # queued behind the held ones, then cancelled
@@ -141,9 +135,9 @@ async def test_a_cancelled_caller_leaks_no_slot(make_limiter: Callable[..., Redi
 
 
 async def test_the_script_survives_a_script_cache_flush(
-    make_limiter: Callable[..., RedisLimiter], redis_server: RedisServer
+    make_limiter: MakeLimiter, redis_server: RedisServer
 ) -> None:
-    limiter = make_limiter(RateLimit(10, per=1))
+    limiter = await make_limiter(RateLimit(10, per=1))
     limiter.release(await limiter.acquire_slot())
     admin = redis.asyncio.Redis.from_url(redis_server.url)
     await admin.script_flush()
@@ -212,9 +206,9 @@ async def test_a_429_anywhere_pauses_every_client_of_the_fleet(redis_server: Red
 
 
 async def test_limit_larger_than_a_batch_is_granted_in_order(
-    make_limiter: Callable[..., RedisLimiter],
+    make_limiter: MakeLimiter,
 ) -> None:
-    limiter = make_limiter(RateLimit(600, per=10))
+    limiter = await make_limiter(RateLimit(600, per=10))
     slots: list[Slot] = []
 
     async def take() -> None:

@@ -110,9 +110,11 @@ def test_a_client_that_is_not_redis_py_asyncio_is_refused() -> None:
         AsyncDyte("org", "key", redis=redis.Redis())  # type: ignore[arg-type]
 
 
-def test_without_redis_py_the_error_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "redis", None)
-    monkeypatch.setitem(sys.modules, "redis.asyncio", None)
+def test_without_a_redis_library_the_error_names_the_extra(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("redis", "redis.asyncio", "coredis"):
+        monkeypatch.setitem(sys.modules, name, None)
     with pytest.raises(ConfigurationError, match=r"dyte-async\[redis\]"):
         AsyncDyte("org", "key", redis="redis://127.0.0.1/0")
 
@@ -127,7 +129,7 @@ def test_importing_or_making_a_client_without_redis_does_not_import_redis_py() -
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("anyio_backend", ["trio"])
-async def test_under_trio_redis_is_a_configuration_error_before_anything_is_sent(
+async def test_under_trio_the_fleet_needs_async_with_and_says_so(
     anyio_backend: str, router: respx.MockRouter
 ) -> None:
     route = router.get("/meetings/m-1").respond(200, json={"success": True, "data": {}})
@@ -137,7 +139,26 @@ async def test_under_trio_redis_is_a_configuration_error_before_anything_is_sent
         transport=httpx.MockTransport(router.async_handler),
         redis="redis://127.0.0.1:1/0",  # never contacted
     )
-    async with client:
-        with pytest.raises(ConfigurationError, match="redis= needs asyncio"):
+    try:
+        with pytest.raises(ConfigurationError, match=r"async with AsyncDyte\(\.\.\.\)"):
             await client.meetings.get("m-1")
+    finally:
+        await client.aclose()
     assert route.call_count == 0
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["trio"])
+async def test_under_trio_without_coredis_the_error_names_it(
+    anyio_backend: str, router: respx.MockRouter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "coredis", None)
+    client = AsyncDyte(
+        "org",
+        "key",
+        transport=httpx.MockTransport(router.async_handler),
+        redis="redis://127.0.0.1:1/0",
+    )
+    with pytest.raises(ConfigurationError, match="needs coredis"):
+        async with client:
+            pass
