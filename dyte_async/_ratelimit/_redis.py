@@ -57,6 +57,10 @@ __all__ = ["RedisLimiter"]
 logger = logging.getLogger("dyte_async")
 
 _MAX_BATCH = 256  # slots asked for in one Redis call
+_MAX_SPARE = 1024  # slots asked for ahead of demand, while the window is at most half full
+_SPARE_HOLD = 120.0  # seconds a spare may serve an attempt (its lease covers that)
+_SPARE_TTL = 1.0  # seconds an unused spare is kept before it is given back
+_RATE_SPAN = 0.05  # seconds over which the callers' rate is measured, at least
 _MAX_PENDING = 10_000  # releases kept while Redis is down
 _LEASE_MARGIN = 5.0  # seconds a held slot's lease exceeds its attempt's deadline plus per
 _DEFAULT_LEASE = 600.0  # the lease of a slot whose caller has no deadline
@@ -69,6 +73,17 @@ class _RedisSlot(Slot):
         super().__init__(time)
         self.id = slot_id
         self.released = False
+
+
+class _Spare:
+    """A slot granted ahead of demand: counted in Redis from its grant, so any attempt that
+    starts later (within its lease) is inside the interval the fleet counts."""
+
+    __slots__ = ("granted", "slot")
+
+    def __init__(self, slot: _RedisSlot, granted: float) -> None:
+        self.slot = slot
+        self.granted = granted
 
 
 class _Waiter:
@@ -124,6 +139,11 @@ class RedisLimiter:
         self._prefix = uuid.uuid4().hex[:12]
         self._calls = itertools.count(1)
         self._queue: deque[_Waiter] = deque()
+        self._spares: deque[_Spare] = deque()
+        self._demand = 0  # acquisitions since the demand was last measured
+        self._measured = -math.inf  # when it was
+        self._rate = 0.0  # acquisitions per second (smoothed)
+        self._rtt = 0.0  # seconds one Redis call takes (smoothed)
         self._released: list[tuple[str, float]] = []  # (slot id, when it ended)
         self._pause_until = -math.inf  # a pause not yet sent to Redis
         self._wake: anyio.Event | None = None  # made in the event loop
@@ -162,6 +182,10 @@ class RedisLimiter:
         if self._down_until is not None and begin < self._down_until:
             return await self._from_fallback(deadline)
         self._link.redis()  # the client, on this loop's library (or why there is none)
+        self._demand += 1
+        spare = self._take_spare(begin, deadline)
+        if spare is not None:
+            return spare
         waiter = _Waiter(deadline)
         self._queue.append(waiter)
         self._kick()
@@ -211,6 +235,7 @@ class RedisLimiter:
             seconds: the length of the pause (a 429's ``Retry-After``).
         """
         self._fallback.pause_for(seconds)
+        self._give_back_spares()
         until = self._clock.now() + min(seconds, self._max_pause)
         if until > self._pause_until:
             self._pause_until = until
@@ -219,6 +244,7 @@ class RedisLimiter:
 
     async def aclose(self) -> None:
         """Send what is pending (bounded by `timeout`), then stop the worker."""
+        self._give_back_spares()
         self._closed = True
         done = self._worker_done
         if self._working and done is not None:
@@ -233,6 +259,28 @@ class RedisLimiter:
         slot = await self._fallback.acquire_slot(deadline=deadline)
         self.fallbacks += 1
         return slot
+
+    def _take_spare(self, now: float, deadline: float | None) -> Slot | None:
+        """A spare slot, when one is fresh, its lease covers `deadline`, and no pause holds."""
+        spares = self._spares
+        if not spares:
+            return None
+        if self._fallback.paused_until is not None:  # a 429 said: start nothing
+            self._give_back_spares()
+            return None
+        while spares:
+            spare = spares.popleft()
+            fresh = now - spare.granted <= _SPARE_TTL
+            if fresh and deadline is not None and deadline <= spare.granted + _SPARE_HOLD:
+                return spare.slot
+            self.release(spare.slot)
+        return None
+
+    def _give_back_spares(self, older_than: float | None = None) -> None:
+        """Release the spares (granted before `older_than`, or all)."""
+        spares = self._spares
+        while spares and (older_than is None or spares[0].granted < older_than):
+            self.release(spares.popleft().slot)
 
     def _give_up(self, waiter: _Waiter) -> None:
         waiter.done = True
@@ -278,14 +326,20 @@ class RedisLimiter:
     async def _round(self) -> bool:
         """One Redis call and what follows from it; False when nothing is left to do."""
         self._wake = wake = anyio.Event()
+        now = self._clock.now()
+        self._give_back_spares(older_than=now - _SPARE_TTL)
         waiters = self._waiting()
         if not waiters and not self._pending():
-            return False
-        now = self._clock.now()
+            if not self._spares:
+                return False
+            with anyio.move_on_after(max(0.0, self._spares[0].granted + _SPARE_TTL - now)):
+                await wake.wait()  # until the oldest spare is stale, or work comes
+            return True
         released, self._released = self._released, []
         pause = max(0.0, self._pause_until - now)
         self._pause_until = -math.inf
         prefix = f"{self._prefix}:{next(self._calls)}:"
+        extra = self._extra(now, len(waiters))
         lease = self._lease(waiters, now)
         args = script_args(
             requests=self._limit.requests,
@@ -295,6 +349,8 @@ class RedisLimiter:
             pause=pause,
             prefix=prefix,
             released=[(slot_id, now - ended) for slot_id, ended in released],
+            extra=extra,
+            spare_lease=_SPARE_HOLD + self._limit.per + self._lease_margin,
         )
         try:
             if self._script is None:
@@ -302,6 +358,8 @@ class RedisLimiter:
             with anyio.fail_after(self._timeout):
                 self.redis_calls += 1
                 granted, wait = parse_reply(await self._script(keys=self._keys, args=args))
+            took = self._clock.now() - now
+            self._rtt = took if self._rtt == 0.0 else 0.7 * self._rtt + 0.3 * took
         except redis_errors() as error:
             self._released = (released + self._released)[:_MAX_PENDING]
             self._pause_until = max(self._pause_until, now + pause)
@@ -309,6 +367,7 @@ class RedisLimiter:
             return False
         self._recovered()
         self._hand_out(waiters, granted, prefix, now)
+        self._serve_from_spares(now)
         if self._waiting():
             self._fail_late(self._clock.now() + wait)
             if not self._pending():
@@ -322,6 +381,22 @@ class RedisLimiter:
             queue.popleft()
         return [w for w in itertools.islice(queue, _MAX_BATCH * 2) if not w.done][:_MAX_BATCH]
 
+    def _extra(self, now: float, waiting: int) -> int:
+        """Spares to ask for: what the callers are expected to take over the next three
+        Redis calls (their rate times the calls' duration; twice the callers waiting now,
+        at least), less the spares still held."""
+        elapsed = now - self._measured
+        if not math.isfinite(elapsed):
+            self._demand, self._measured = 0, now
+        elif elapsed >= _RATE_SPAN:
+            rate = self._demand / elapsed
+            self._rate = rate if self._rate == 0.0 else 0.5 * self._rate + 0.5 * rate
+            self._demand, self._measured = 0, now
+        if self._fallback.paused_until is not None:
+            return 0
+        expected = max(math.ceil(self._rate * 3 * max(self._rtt, 0.005)), 2 * waiting)
+        return max(0, min(_MAX_SPARE, expected - len(self._spares)))
+
     def _lease(self, waiters: list[_Waiter], now: float) -> float:
         deadlines = [w.deadline - now for w in waiters if w.deadline is not None]
         longest = max(deadlines) if len(deadlines) == len(waiters) and deadlines else None
@@ -334,9 +409,22 @@ class RedisLimiter:
         for i in range(1, granted + 1):
             slot = _RedisSlot(now, f"{prefix}{i}")
             waiter = next(takers, None)
-            if waiter is None:  # its caller left during the call: the slot goes back
-                self.release(slot)
+            if waiter is None:  # a spare, or its caller left during the call
+                self._spares.append(_Spare(slot, now))
                 continue
+            waiter.slot = slot
+            waiter.done = True
+            waiter.event.set()
+
+    def _serve_from_spares(self, now: float) -> None:
+        """Give spares to the callers that queued while the call was in flight."""
+        if not self._spares:
+            return
+        for waiter in self._waiting():
+            slot = self._take_spare(now, waiter.deadline)
+            if slot is None:
+                return
+            assert isinstance(slot, _RedisSlot)
             waiter.slot = slot
             waiter.done = True
             waiter.event.set()

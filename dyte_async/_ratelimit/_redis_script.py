@@ -6,8 +6,9 @@ processes of a fleet never compare their own clocks:
 1. it records the ends of released slots (each with its age, so a release sent a few ms
    late still counts from when it happened) and a 429 pause;
 2. it drops the slots that no longer count;
-3. it grants up to ``want`` slots while fewer than ``limit`` count, and otherwise says how
-   long until one frees at the earliest.
+3. it grants up to ``want`` slots while fewer than ``limit`` count (and ``extra`` spares
+   while the window stays at most half full), and otherwise says how long until one
+   frees at the earliest.
 
 Keys (one hash tag, so they live in one Redis Cluster slot)
     ``{<key>}:slots``: a sorted set, one member per slot, scored with the time (Redis
@@ -36,8 +37,9 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local slots, pausekey = KEYS[1], KEYS[2]
 local limit, per, lease = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local want, pause = tonumber(ARGV[4]), tonumber(ARGV[5])
-for i = 7, #ARGV, 2 do
+local want, pause, extra = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[7])
+local spare_lease = tonumber(ARGV[8])
+for i = 9, #ARGV, 2 do
   redis.call('ZADD', slots, 'XX', now - tonumber(ARGV[i + 1]) + per, ARGV[i])
 end
 local paused = tonumber(redis.call('GET', pausekey) or '0')
@@ -46,21 +48,28 @@ if pause > 0 and now + pause > paused then
   redis.call('SET', pausekey, string.format('%.0f', paused), 'PX', math.ceil(pause / 1000) + 1)
 end
 redis.call('ZREMRANGEBYSCORE', slots, '-inf', now)
-if want <= 0 then return {0, 0} end
-if paused > now then return {0, paused - now} end
+if want <= 0 and extra <= 0 then return {0, 0} end
+if paused > now then return {0, want > 0 and paused - now or 0} end
 local n = redis.call('ZCARD', slots)
 local granted = 0
 if n < limit then
   granted = math.min(limit - n, want)
-  local args = {}
-  for i = 1, granted do
-    args[#args + 1] = string.format('%.0f', now + lease)
-    args[#args + 1] = ARGV[6] .. i
+  if granted == want and extra > 0 and 2 * (n + want + extra) <= limit then
+    granted = want + extra
   end
-  redis.call('ZADD', slots, unpack(args))
-  local keep = math.ceil(lease / 1000) + 1000
-  if redis.call('PTTL', slots) < keep then redis.call('PEXPIRE', slots, keep) end
-  n = n + granted
+  if granted > 0 then
+    local args = {}
+    for i = 1, granted do
+      local held = lease
+      if i > want then held = spare_lease end
+      args[#args + 1] = string.format('%.0f', now + held)
+      args[#args + 1] = ARGV[6] .. i
+    end
+    redis.call('ZADD', slots, unpack(args))
+    local keep = math.ceil(math.max(lease, spare_lease) / 1000) + 1000
+    if redis.call('PTTL', slots) < keep then redis.call('PEXPIRE', slots, keep) end
+    n = n + granted
+  end
 end
 if granted >= want or n < limit then return {granted, 0} end
 local kth = redis.call('ZRANGE', slots, n - limit, n - limit, 'WITHSCORES')
@@ -68,9 +77,11 @@ local at = math.min(tonumber(kth[2]), now + per)
 return {granted, math.max(at - now, 0)}
 """
 """The script: KEYS = slots, pause; ARGV = limit, per, lease, want, pause (microseconds
-but for the counts), the grant id prefix, then (released id, age) pairs. Returns
-``{granted, wait}``: slots granted now (ids prefix..1 to prefix..granted), and the
-microseconds until the next one may be, when fewer than wanted were granted."""
+but for the counts), the grant id prefix, extra, the spares' lease, then (released id,
+age) pairs. Returns
+``{granted, wait}``: slots granted now (ids prefix..1 to prefix..granted; ``extra`` more
+than wanted when the window stays at most half full with them), and the microseconds
+until the next one may be, when fewer than wanted were granted."""
 
 Reply = tuple[int, float]
 """What the script answered: slots granted, and seconds to wait before asking again."""
@@ -100,6 +111,8 @@ def script_args(
     pause: float,
     prefix: str,
     released: Sequence[tuple[str, float]],
+    extra: int = 0,
+    spare_lease: float = 0.0,
 ) -> list[int | str]:
     """The script's ARGV.
 
@@ -111,6 +124,9 @@ def script_args(
         pause: seconds from now during which nothing may start (0: no pause).
         prefix: the id prefix of the granted slots (unique per call).
         released: (slot id, seconds since its attempt ended) per released slot.
+        extra: slots asked for beyond `want`, granted only while the window stays at most
+            half full with them (spares for the callers about to come).
+        spare_lease: `lease` of the spares.
 
     Returns:
         The arguments, times in whole microseconds.
@@ -122,6 +138,8 @@ def script_args(
         want,
         _micros(pause),
         prefix,
+        extra,
+        _micros(spare_lease),
     ]
     for slot_id, age in released:
         args += [slot_id, _micros(max(age, 0.0))]

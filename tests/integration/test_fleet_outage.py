@@ -69,7 +69,9 @@ async def test_redis_stopped_then_back(
         own_redis_server.stop()
         durations = [await timed_get(client) for _ in range(5)]
         assert max(durations) < 2.5  # never waits past Redis's own short timeout (1 s)
-        assert client.stats().limiter_fallbacks == 5
+        # A spare slot granted before the outage may serve a call or two; then the fallback.
+        fallbacks = client.stats().limiter_fallbacks
+        assert 3 <= fallbacks <= 5
         assert limiter.in_outage
         warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
         assert len(warnings) == 1
@@ -82,7 +84,7 @@ async def test_redis_stopped_then_back(
         await client.meetings.get("m")
         assert limiter.redis_calls > calls
         assert ", fleet," in repr(limiter)  # not in the outage any more
-        assert client.stats().limiter_fallbacks == 5
+        assert client.stats().limiter_fallbacks == fallbacks
         assert any("answers again" in r.getMessage() for r in caplog.records)
         assert len([r for r in caplog.records if r.levelno == logging.WARNING]) == 1
 

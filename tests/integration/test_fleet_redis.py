@@ -224,3 +224,45 @@ async def test_limit_larger_than_a_batch_is_granted_in_order(
     assert math.isfinite(caught.value.wait)
     for slot in slots:
         limiter.release(slot)
+
+
+async def test_far_from_the_limit_most_callers_take_a_spare(make_limiter: MakeLimiter) -> None:
+    limiter = await make_limiter(RateLimit(10_000, per=60))
+    waits: list[float] = []
+
+    async def one() -> None:
+        slot = await limiter.acquire_slot(deadline=time.monotonic() + 10)
+        waits.append(slot.waited)
+        await anyio.sleep(0.005)
+        limiter.release(slot)
+
+    for _ in range(5):
+        async with anyio.create_task_group() as group:
+            for _ in range(100):
+                group.start_soon(one)
+    assert len(waits) == 500
+    assert sum(1 for w in waits if w == 0) >= 250  # a spare: no Redis call waited on
+    assert limiter.redis_calls < 100
+
+
+async def test_near_the_limit_no_spare_is_granted(make_limiter: MakeLimiter) -> None:
+    limiter = await make_limiter(RateLimit(10, per=60))
+    slots = [await limiter.acquire_slot(deadline=time.monotonic() + 5) for _ in range(10)]
+    # Ten slots count now: spares would have been granted only while the window stayed at
+    # most half full, so none is left to start an eleventh.
+    with pytest.raises(LimiterTimeout):
+        await limiter.acquire_slot(deadline=time.monotonic() + 1)
+    for slot in slots:
+        limiter.release(slot)
+
+
+async def test_a_pause_gives_the_spares_back(make_limiter: MakeLimiter) -> None:
+    limiter = await make_limiter(RateLimit(10_000, per=60))
+    async with anyio.create_task_group() as group:
+        for _ in range(20):
+            group.start_soon(lambda: limiter.acquire_slot(deadline=time.monotonic() + 5))
+    limiter.pause_for(0.5)
+    began = time.monotonic()
+    slot = await limiter.acquire_slot(deadline=time.monotonic() + 5)
+    assert time.monotonic() - began >= 0.45  # no spare started during the pause
+    limiter.release(slot)
