@@ -29,9 +29,16 @@ def _parser() -> argparse.ArgumentParser:
         default=1.0,
         help="seconds from start to LIVE (negative: only via set_status; default 1.0)",
     )
-    parser.add_argument("--org-id", default="fake-org-id")
-    parser.add_argument("--api-key", default="fake-api-key")
-    parser.add_argument("--api-token", default="fake-rtk-token")
+    parser.add_argument(
+        "--org-id", help="accept only this org id (with --api-key; default: any credentials)"
+    )
+    parser.add_argument("--api-key", help="accept only this API key (default: any)")
+    parser.add_argument("--api-token", help="accept only this RealtimeKit token (default: any)")
+    parser.add_argument(
+        "--strict-auth",
+        action="store_true",
+        help="accept only the fake's own credentials (fake-org-id:fake-api-key by default)",
+    )
     parser.add_argument("--no-rate-limit", action="store_true", help="turn the 2000/min limit off")
     parser.add_argument(
         "--webhook",
@@ -68,6 +75,7 @@ def _build(parser: argparse.ArgumentParser, args: argparse.Namespace) -> FakeDyt
         org_id=args.org_id,
         api_key=args.api_key,
         api_token=args.api_token,
+        strict_auth=True if args.strict_auth else None,
         go_live_after=go_live_after,
         offline_after=None if go_live_after is None else min(0.2, go_live_after),
         rate_limit=None if args.no_rate_limit else (2000, 60.0),

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from dyte_async._clock import SYSTEM_CLOCK, Clock
+from dyte_async.testing._auth import Credentials
 from dyte_async.testing._fake_control import StateControls
 from dyte_async.testing._fake_faults import FaultControls
 from dyte_async.testing._fake_requests import RequestPath, check_route
@@ -22,7 +23,6 @@ from dyte_async.testing._faults import FaultQueue
 from dyte_async.testing._http_server import serve_http
 from dyte_async.testing._log import RecordedRequest
 from dyte_async.testing._ratelimit import SlidingWindow
-from dyte_async.testing._routes import Credentials
 from dyte_async.testing._state import FakeState, Timing
 from dyte_async.testing._transport import FakeTransport
 from dyte_async.testing._webhook_keys import WebhookKeys
@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 
 __all__ = ["FakeDyte"]
 
+DEFAULT_ORG_ID = "fake-org-id"
+DEFAULT_API_KEY = "fake-api-key"
+DEFAULT_API_TOKEN = "fake-rtk-token"
 IN_PROCESS_HOST = "https://fake.dyte.invalid"
 REALTIMEKIT_PATH = "/client/v4/accounts/fake-account-id/realtime/kit/fake-app-id"
 
@@ -70,10 +73,20 @@ class FakeDyte(StateControls, WebhookControls, FaultControls, RequestPath):
     - Requests are handled in this order: record, `delay_next`, rate limit, the other
       faults, authentication, routing (404/405), body parsing (400), the endpoint.
 
+    Credentials: like moto, the fake accepts any well-formed credentials by default (any
+    `Basic base64(org:key)` with both parts non-empty on `/v2`, any Bearer token on
+    RealtimeKit paths) and records the organization each request named
+    (`RecordedRequest.org_id`); every organization sees the same data. Give `org_id`,
+    `api_key` or `api_token`, or `strict_auth=True`, and it accepts only its own
+    credentials (a 401 otherwise), to test your handling of `AuthenticationError`. A
+    missing or malformed `Authorization` header is a 401 either way.
+
     Args:
-        org_id: the organization id (Basic auth user on `/v2`).
-        api_key: the API key (Basic auth password on `/v2`).
-        api_token: the Bearer token accepted on RealtimeKit paths.
+        org_id: the organization id (Basic auth user on `/v2`; default `"fake-org-id"`).
+        api_key: the API key (Basic auth password on `/v2`; default `"fake-api-key"`).
+        api_token: the Bearer token of RealtimeKit paths (default `"fake-rtk-token"`).
+        strict_auth: accept only the credentials above (default: True when any of
+            `org_id`, `api_key`, `api_token` is given, else False).
         clock: the clock of the lifecycle, the rate limit, delays and timestamps
             (default: the system clock).
         go_live_after: seconds from start to LIVE (None: only through `set_status`).
@@ -93,9 +106,10 @@ class FakeDyte(StateControls, WebhookControls, FaultControls, RequestPath):
     def __init__(
         self,
         *,
-        org_id: str = "fake-org-id",
-        api_key: str = "fake-api-key",
-        api_token: str = "fake-rtk-token",
+        org_id: str | None = None,
+        api_key: str | None = None,
+        api_token: str | None = None,
+        strict_auth: bool | None = None,
         clock: Clock | None = None,
         go_live_after: float | None = 1.0,
         offline_after: float | None = 0.2,
@@ -117,9 +131,24 @@ class FakeDyte(StateControls, WebhookControls, FaultControls, RequestPath):
             raise ValueError("go_live_after and offline_after must be >= 0")
         if max_per_page < 1 or default_per_page < 1:
             raise ValueError("max_per_page and default_per_page must be >= 1")
-        self.org_id = org_id
-        self.api_key = api_key
-        self.api_token = api_token
+        given: tuple[tuple[str, object], ...] = (
+            ("org_id", org_id),
+            ("api_key", api_key),
+            ("api_token", api_token),
+        )
+        for name, value in given:
+            if value is not None and not (isinstance(value, str) and value.strip()):
+                raise ValueError(f"{name} must be a non-empty string")
+        if strict_auth is None:
+            strict_auth = org_id is not None or api_key is not None or api_token is not None
+        #: the organization id `client()` uses (and strict mode requires).
+        self.org_id: str = org_id if org_id is not None else DEFAULT_ORG_ID
+        #: the API key `client()` uses (and strict mode requires).
+        self.api_key: str = api_key if api_key is not None else DEFAULT_API_KEY
+        #: the RealtimeKit Bearer token strict mode requires.
+        self.api_token: str = api_token if api_token is not None else DEFAULT_API_TOKEN
+        #: True when only the credentials above are accepted.
+        self.strict_auth: bool = bool(strict_auth)
         self.clock: Clock = clock if clock is not None else SYSTEM_CLOCK
         self._clock_given = clock is not None
         self.max_per_page = max_per_page
@@ -133,7 +162,7 @@ class FakeDyte(StateControls, WebhookControls, FaultControls, RequestPath):
         #: requests received per `"METHOD /template"` (unknown paths are not counted).
         self.route_counts: collections.Counter[str] = collections.Counter()
         self._state = FakeState(
-            org_id=org_id,
+            org_id=self.org_id,
             clock=self.clock,
             timing=Timing(offline_after=offline_after, go_live_after=go_live_after),
             seed=seed,
@@ -143,7 +172,12 @@ class FakeDyte(StateControls, WebhookControls, FaultControls, RequestPath):
         #: every webhook delivery, oldest first (see `WebhookDelivery`; updated in place
         #: while its attempts are made).
         self.webhook_deliveries: list[WebhookDelivery] = self._webhooks.deliveries
-        self._credentials = Credentials(org_id=org_id, api_key=api_key, api_token=api_token)
+        self._credentials = Credentials(
+            org_id=self.org_id,
+            api_key=self.api_key,
+            api_token=self.api_token,
+            strict=self.strict_auth,
+        )
         self._faults = FaultQueue()
         self._limiter = None if rate_limit is None else SlidingWindow(*rate_limit)
 

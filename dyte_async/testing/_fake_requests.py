@@ -7,10 +7,11 @@ import collections
 import attrs
 
 from dyte_async._clock import Clock
+from dyte_async.testing._auth import Credentials
 from dyte_async.testing._faults import FaultQueue, fail_response, garble
 from dyte_async.testing._log import RecordedRequest, record_of
 from dyte_async.testing._ratelimit import SlidingWindow
-from dyte_async.testing._routes import ROUTE_KEYS, Credentials, Resolved, dispatch, resolve
+from dyte_async.testing._routes import ROUTE_KEYS, Resolved, dispatch, resolve
 from dyte_async.testing._state import FakeState
 from dyte_async.testing._webhooks import WebhookSender
 from dyte_async.testing._wire import WireRequest, WireResponse, error_response
@@ -58,7 +59,12 @@ class RequestPath:
     async def _handle(self, request: WireRequest) -> WireResponse | None:
         """Record, delay, rate-limit, apply faults, then answer (None: drop the connection)."""
         resolved = resolve(request.method, request.path)
-        record = record_of(request, resolved, at=self.clock.now())
+        org_id = None
+        if resolved.api is not None:
+            org_id = self._credentials.identify(
+                resolved.api, request.header("authorization"), request.path
+            )
+        record = record_of(request, resolved, at=self.clock.now(), org_id=org_id)
         self.requests.append(record)
         if resolved.key is not None:
             self.route_counts[resolved.key] += 1

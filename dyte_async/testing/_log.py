@@ -29,6 +29,9 @@ class RecordedRequest:
         status: the status answered (None while in flight, or when the connection was dropped).
         client: `"in-process"` or the peer's address.
         at: the clock's reading when it arrived.
+        org_id: the organization its credentials named (the Basic user on `/v2`, the
+            `{app_id}` on RealtimeKit paths, `""` on unauthenticated paths); None when
+            they were refused or the path is outside the API.
     """
 
     method: str
@@ -40,6 +43,7 @@ class RecordedRequest:
     status: int | None
     client: str
     at: float
+    org_id: str | None = None
 
 
 def _json_or_none(body: bytes) -> Any:
@@ -51,13 +55,16 @@ def _json_or_none(body: bytes) -> Any:
         return None
 
 
-def record_of(request: WireRequest, resolved: Resolved, *, at: float) -> RecordedRequest:
+def record_of(
+    request: WireRequest, resolved: Resolved, *, at: float, org_id: str | None = None
+) -> RecordedRequest:
     """Return the log entry of `request` (status still None).
 
     Args:
         request: the request.
         resolved: where its path leads.
         at: the clock's reading.
+        org_id: the organization its credentials named (None: refused or none).
 
     Returns:
         The entry.
@@ -76,4 +83,5 @@ def record_of(request: WireRequest, resolved: Resolved, *, at: float) -> Recorde
         status=None,
         client=request.client,
         at=at,
+        org_id=org_id,
     )

@@ -7,12 +7,8 @@ Routes are named `"METHOD /template"` with the spec's own path templates.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hmac
 import json
 import re
-from typing import Literal
 from urllib.parse import parse_qsl
 
 import attrs
@@ -20,6 +16,7 @@ import attrs
 from dyte_async.testing import _api_livestreams as ls
 from dyte_async.testing import _api_meetings as mt
 from dyte_async.testing import _api_presets as pr
+from dyte_async.testing._auth import Api, Credentials
 from dyte_async.testing._context import Ctx, Handler
 from dyte_async.testing._params import MISSING, bad_request
 from dyte_async.testing._state import FakeState
@@ -43,8 +40,6 @@ __all__ = [
     "parse_query",
     "resolve",
 ]
-
-Api = Literal["v2", "realtimekit", "root"]
 
 
 @attrs.frozen
@@ -205,36 +200,6 @@ def resolve(method: str, path: str) -> Resolved:
     return Resolved(api=api, path=relative, allowed=allowed)
 
 
-@attrs.frozen
-class Credentials:
-    """What the fake accepts: Basic `org_id:api_key` on v2, Bearer `api_token` on RealtimeKit."""
-
-    org_id: str
-    api_key: str
-    api_token: str = attrs.field(repr=False)
-
-    def accepts(self, api: Api, authorization: str | None) -> bool:
-        """Return True when `authorization` is right for `api`."""
-        if api == "root":
-            return True
-        if authorization is None:
-            return False
-        scheme, _, credentials = authorization.strip().partition(" ")
-        credentials = credentials.strip()
-        if api == "realtimekit":
-            return scheme.lower() == "bearer" and hmac.compare_digest(
-                credentials.encode(), self.api_token.encode()
-            )
-        if scheme.lower() != "basic":
-            return False
-        try:
-            decoded = base64.b64decode(credentials, validate=True)
-        except (binascii.Error, ValueError):
-            return False
-        expected = f"{self.org_id}:{self.api_key}".encode()
-        return hmac.compare_digest(decoded, expected)
-
-
 UNAUTHORIZED = json_response(401, {"message": "Unauthorized"})
 
 
@@ -269,7 +234,7 @@ def dispatch(
     """
     if resolved.api is None:
         return error_response(404, f"Route {request.method} {request.path} not found")
-    if not credentials.accepts(resolved.api, request.header("authorization")):
+    if not credentials.accepts(resolved.api, request.header("authorization"), request.path):
         return UNAUTHORIZED
     if resolved.route is None:
         if resolved.allowed:
