@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import base64
 import contextlib
 import signal
 import sys
@@ -11,9 +10,9 @@ from collections.abc import Sequence
 
 import anyio
 
-from dyte_async.testing._fake import FakeDyte
+from dyte_async.testing._fake import REALTIMEKIT_PATH, FakeDyte
 
-__all__ = ["build_fake", "main"]
+__all__ = ["banner", "build_fake", "main"]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -88,6 +87,51 @@ def _build(parser: argparse.ArgumentParser, args: argparse.Namespace) -> FakeDyt
     return fake
 
 
+def banner(
+    fake: FakeDyte, base_url: str, *, webhooks: Sequence[str] = (), flavor: str = "dyte"
+) -> list[str]:
+    """The lines printed when the served fake starts.
+
+    Args:
+        fake: the fake being served.
+        base_url: its v2 base URL (what `serve()` yielded).
+        webhooks: the webhook receivers registered.
+        flavor: their flavor.
+
+    Returns:
+        The lines: both base URLs, the credentials accepted, the environment for the CLI
+        and the library, a curl example, the webhook key URL.
+    """
+    origin = base_url.removesuffix("/v2")
+    realtimekit = origin + REALTIMEKIT_PATH
+    if fake.strict_auth:
+        accepted = [
+            f"  credentials:  only org {fake.org_id!r} with its API key on /v2 "
+            "(Basic base64(org_id:api_key)),",
+            "                and only its Bearer token on RealtimeKit (strict)",
+        ]
+        token = fake.api_token
+    else:
+        accepted = [
+            "  credentials:  any on /v2 (Basic base64(org_id:api_key), both non-empty),",
+            "                any Bearer token on RealtimeKit (--strict-auth to check them)",
+        ]
+        token = "any-token"
+    lines = [
+        f"FakeDyte serving at {base_url}",
+        f"  Dyte v2 base URL:      {base_url}",
+        f"  RealtimeKit base URL:  {realtimekit}",
+        *accepted,
+        f"  environment:  DYTE_BASE_URL={base_url} DYTE_ORG_ID={fake.org_id} "
+        f"DYTE_API_KEY={fake.api_key}",
+        f"  try:          curl -u {fake.org_id}:{fake.api_key} {base_url}/meetings",
+        f"                curl -H 'Authorization: Bearer {token}' {realtimekit}/meetings",
+        f"  webhook public key: {origin}/.well-known/webhooks.json",
+    ]
+    lines += [f"  webhooks ({flavor}) to {url}" for url in webhooks]
+    return lines
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the fake server until interrupted.
 
@@ -103,16 +147,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     async def run() -> None:
         async with fake.serve(args.host, args.port) as base_url:
-            basic = base64.b64encode(f"{fake.org_id}:{fake.api_key}".encode()).decode()
-            print(f"FakeDyte serving at {base_url}", flush=True)
-            print(f"  DYTE_BASE_URL={base_url}")
-            print(f"  DYTE_ORG_ID={fake.org_id}")
-            print(f"  DYTE_API_KEY={fake.api_key}")
-            print(f"  Authorization: Basic {basic}")
-            origin = base_url.removesuffix("/v2")
-            for url in args.webhook:
-                print(f"  webhooks ({args.webhook_flavor}) to {url}")
-            print(f"  webhook public key: {origin}/.well-known/webhooks.json")
+            for line in banner(fake, base_url, webhooks=args.webhook, flavor=args.webhook_flavor):
+                print(line)
             print("Press Ctrl-C to stop.", flush=True)
             # Wait for SIGINT/SIGTERM as a signal, not as KeyboardInterrupt: on Python 3.10
             # anyio's asyncio runner turns Ctrl-C into a CancelledError traceback.
@@ -120,8 +156,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 async for _ in signals:
                     return
 
-    with contextlib.suppress(KeyboardInterrupt):  # a Ctrl-C before the receiver is set
-        anyio.run(run)
+    try:
+        with contextlib.suppress(KeyboardInterrupt):  # a Ctrl-C before the receiver is set
+            anyio.run(run)
+    except OSError as exc:  # e.g. a busy port: one line, no traceback
+        print(f"error: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     print("stopped", file=sys.stderr)
     return 0
 

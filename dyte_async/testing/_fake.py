@@ -20,7 +20,7 @@ from dyte_async.testing._fake_faults import FaultControls
 from dyte_async.testing._fake_requests import RequestPath, check_route
 from dyte_async.testing._fake_webhooks import WebhookControls
 from dyte_async.testing._faults import FaultQueue
-from dyte_async.testing._http_server import serve_http
+from dyte_async.testing._http_server import ServerLimits, serve_http
 from dyte_async.testing._log import RecordedRequest
 from dyte_async.testing._ratelimit import SlidingWindow
 from dyte_async.testing._state import FakeState, Timing
@@ -98,6 +98,9 @@ class FakeDyte(StateControls, WebhookControls, FaultControls, RequestPath):
         webhook_keypair: `(private_pem, public_pem)` to sign webhooks with, e.g. one
             `dyte_async.webhooks.generate_keypair()` cached for a test session (None: a
             pair generated when first needed, which takes some tens of milliseconds).
+        request_log_size: the most entries `requests` keeps (the oldest go first).
+        request_log_bytes: about the most memory `requests` holds (the oldest go first;
+            the latest entry is always kept).
 
     Raises:
         ValueError: for inconsistent settings, or a `webhook_keypair` that does not match.
@@ -118,6 +121,8 @@ class FakeDyte(StateControls, WebhookControls, FaultControls, RequestPath):
         default_per_page: int = 20,
         seed: int | None = None,
         webhook_keypair: tuple[str, str] | None = None,
+        request_log_size: int = 10_000,
+        request_log_bytes: int = 64 * 1024 * 1024,
     ) -> None:
         if (
             go_live_after is not None
@@ -131,6 +136,8 @@ class FakeDyte(StateControls, WebhookControls, FaultControls, RequestPath):
             raise ValueError("go_live_after and offline_after must be >= 0")
         if max_per_page < 1 or default_per_page < 1:
             raise ValueError("max_per_page and default_per_page must be >= 1")
+        if request_log_size < 1 or request_log_bytes < 1:
+            raise ValueError("request_log_size and request_log_bytes must be >= 1")
         given: tuple[tuple[str, object], ...] = (
             ("org_id", org_id),
             ("api_key", api_key),
@@ -157,8 +164,14 @@ class FakeDyte(StateControls, WebhookControls, FaultControls, RequestPath):
         self.base_url = f"{IN_PROCESS_HOST}/v2"
         #: the in-process base URL of the RealtimeKit flavour (Bearer `api_token`).
         self.realtimekit_base_url = f"{IN_PROCESS_HOST}{REALTIMEKIT_PATH}"
-        #: every request received, oldest first (see `RecordedRequest`).
+        #: the requests received, oldest first (see `RecordedRequest`): the latest
+        #: `request_log_size` of them at most, within about `request_log_bytes`.
         self.requests: list[RecordedRequest] = []
+        self.request_log_size = request_log_size
+        self.request_log_bytes = request_log_bytes
+        self._log_costs: collections.deque[int] = collections.deque()
+        self._log_bytes = 0
+        self._received = 0
         #: requests received per `"METHOD /template"` (unknown paths are not counted).
         self.route_counts: collections.Counter[str] = collections.Counter()
         self._state = FakeState(
@@ -198,21 +211,52 @@ class FakeDyte(StateControls, WebhookControls, FaultControls, RequestPath):
         return FakeTransport(self._handle)
 
     @contextlib.asynccontextmanager
-    async def serve(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
+    async def serve(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        max_body_bytes: int = 1024 * 1024,
+        header_timeout: float = 10.0,
+        idle_timeout: float = 30.0,
+        max_connections: int = 1024,
+    ) -> AsyncIterator[str]:
         """Serve the fake over HTTP/1.1 on a real socket (asyncio or trio).
 
-        Webhooks are sent in the background meanwhile (see `sending_webhooks`).
+        Webhooks are sent in the background meanwhile (see `sending_webhooks`). The server
+        survives hostile peers: malformed HTTP or JSON gets a 4xx and never ends it; bodies
+        are refused (413) past `max_body_bytes` and not read at all when the credentials
+        are refused (401); silent connections are closed after the timeouts (real time).
 
         Args:
             host: the address to bind.
             port: the port (0: any free one).
+            max_body_bytes: the largest request body accepted.
+            header_timeout: seconds a request's head, and then its body, may take to arrive.
+            idle_timeout: seconds a keep-alive connection may stay silent between requests.
+            max_connections: connections served at once (beyond: a 503, then close).
 
         Yields:
             The v2 base URL, e.g. `"http://127.0.0.1:51234/v2"`. Leaving the block stops the
             server, closes its connections and stops webhook deliveries in flight.
+
+        Raises:
+            OSError: the address cannot be bound (a one-line message, e.g.
+                `cannot listen on 127.0.0.1:8080: address already in use`).
+            ValueError: a limit is not positive.
         """
+        limits = ServerLimits(
+            max_body_bytes=max_body_bytes,
+            header_timeout=header_timeout,
+            idle_timeout=idle_timeout,
+            send_timeout=header_timeout,
+            max_connections=max_connections,
+        )
         async with (
-            serve_http(self._handle, host, port) as (bound_host, bound_port),
+            serve_http(self._handle, host, port, limits=limits, screen=self._screen) as (
+                bound_host,
+                bound_port,
+            ),
             self._webhooks.running(),
         ):
             shown = f"[{bound_host}]" if ":" in bound_host else bound_host
@@ -246,11 +290,14 @@ class FakeDyte(StateControls, WebhookControls, FaultControls, RequestPath):
     def count(self, route: str | None = None) -> int:
         """Return how many requests arrived (for `route` only, when given).
 
+        Counts every request since the fake was made or `reset_counters` was called,
+        including those the bounded `requests` log no longer holds.
+
         Raises:
             ValueError: for an unknown route.
         """
         if route is None:
-            return len(self.requests)
+            return self._received
         check_route(route)
         return self.route_counts[route]
 
@@ -260,5 +307,8 @@ class FakeDyte(StateControls, WebhookControls, FaultControls, RequestPath):
         State, faults, the rate limit and webhook registrations are kept.
         """
         self.requests.clear()
+        self._log_costs.clear()
+        self._log_bytes = 0
+        self._received = 0
         self.route_counts.clear()
         self.webhook_deliveries.clear()

@@ -7,7 +7,6 @@ Routes are named `"METHOD /template"` with the spec's own path templates.
 
 from __future__ import annotations
 
-import json
 import re
 from urllib.parse import parse_qsl
 
@@ -18,6 +17,7 @@ from dyte_async.testing import _api_meetings as mt
 from dyte_async.testing import _api_presets as pr
 from dyte_async.testing._auth import Api, Credentials
 from dyte_async.testing._context import Ctx, Handler
+from dyte_async.testing._json import MAX_DEPTH, TooDeep, loads_bounded
 from dyte_async.testing._params import MISSING, bad_request
 from dyte_async.testing._state import FakeState
 from dyte_async.testing._wire import (
@@ -212,8 +212,10 @@ def _parse_body(body: bytes) -> object:
     if not body.strip():
         return MISSING
     try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        return loads_bounded(body)
+    except TooDeep:
+        raise bad_request(f"request body nests deeper than {MAX_DEPTH} levels") from None
+    except ValueError:
         raise bad_request("request body is not valid JSON") from None
 
 
