@@ -19,6 +19,8 @@ from dyte_async.testing._auth import Api, Credentials
 from dyte_async.testing._context import Ctx, Handler
 from dyte_async.testing._json import MAX_DEPTH, TooDeep, loads_bounded
 from dyte_async.testing._params import MISSING, bad_request
+from dyte_async.testing._schema import first_problem
+from dyte_async.testing._spec import patched_spec, request_schema
 from dyte_async.testing._state import FakeState
 from dyte_async.testing._wire import (
     ApiError,
@@ -219,6 +221,26 @@ def _parse_body(body: bytes) -> object:
         raise bad_request("request body is not valid JSON") from None
 
 
+OPEN_BODIES = frozenset({"POST /presets", "PATCH /presets/{preset_id}"})
+"""Bodies stored as sent: unknown keys are kept (and round-trip), known ones are checked."""
+
+
+def check_body(route: str, body: object) -> None:
+    """Check a request body against the spec's request schema of `route` (nested too).
+
+    Raises:
+        ApiError: 400 `BAD_REQUEST: <the first problem>` (see `_schema`).
+    """
+    if body is MISSING:
+        return
+    schema = request_schema(route)
+    if schema is None:
+        return
+    problem = first_problem(patched_spec(), body, schema, open_=route in OPEN_BODIES)
+    if problem is not None:
+        raise bad_request(problem)
+
+
 def dispatch(
     state: FakeState,
     credentials: Credentials,
@@ -247,11 +269,13 @@ def dispatch(
             )
         return error_response(404, f"Route {request.method} {resolved.path} not found")
     try:
+        body = _parse_body(request.body)
+        check_body(resolved.route.key, body)
         ctx = Ctx(
             state=state,
             params=resolved.params,
             query=parse_query(request.query_string),
-            body=_parse_body(request.body),
+            body=body,
             default_per_page=default_per_page,
             max_per_page=max_per_page,
         )
