@@ -16,6 +16,7 @@ from dyte_async.testing import _api_livestreams as ls
 from dyte_async.testing import _api_meetings as mt
 from dyte_async.testing import _api_presets as pr
 from dyte_async.testing._auth import Api, Credentials
+from dyte_async.testing._conform import conform_response
 from dyte_async.testing._context import Ctx, Handler
 from dyte_async.testing._json import MAX_DEPTH, TooDeep, loads_bounded
 from dyte_async.testing._params import MISSING, bad_request
@@ -279,7 +280,7 @@ def dispatch(
             default_per_page=default_per_page,
             max_per_page=max_per_page,
         )
-        return resolved.route.handler(ctx)
+        return conform_response(resolved.route.key, resolved.route.handler(ctx))
     except ApiError as error:
         return error.response()
     except Exception as error:  # a bug in the fake: say so instead of hanging the client
