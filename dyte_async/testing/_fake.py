@@ -9,7 +9,7 @@ from __future__ import annotations
 import collections
 import contextlib
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
@@ -38,7 +38,9 @@ DEFAULT_ORG_ID = "fake-org-id"
 DEFAULT_API_KEY = "fake-api-key"
 DEFAULT_API_TOKEN = "fake-rtk-token"
 IN_PROCESS_HOST = "https://fake.dyte.invalid"
-REALTIMEKIT_PATH = "/client/v4/accounts/fake-account-id/realtime/kit/fake-app-id"
+FAKE_ACCOUNT_ID = "fake-account-id"
+FAKE_APP_ID = "fake-app-id"
+REALTIMEKIT_PATH = f"/client/v4/accounts/{FAKE_ACCOUNT_ID}/realtime/kit/{FAKE_APP_ID}"
 
 
 class FakeDyte(StateControls, WebhookControls, FaultControls, RequestPath):
@@ -98,6 +100,12 @@ class FakeDyte(StateControls, WebhookControls, FaultControls, RequestPath):
         webhook_keypair: `(private_pem, public_pem)` to sign webhooks with, e.g. one
             `dyte_async.webhooks.generate_keypair()` cached for a test session (None: a
             pair generated when first needed, which takes some tens of milliseconds).
+        auto_join: participants added to a meeting join its session when it starts (a
+            livestream start, `start_meeting`), as if their front ends had connected, so
+            `active_sessions.kick`/`mute` find them; those added during a session join at
+            once either way. False: only those, and `join()` for the others.
+        flavor: what `client()` returns: a Dyte v2 client (Basic auth) or a RealtimeKit one
+            (`AsyncDyte.realtimekit`, Bearer auth); the fake serves both either way.
         request_log_size: the most entries `requests` keeps (the oldest go first).
         request_log_bytes: about the most memory `requests` holds (the oldest go first;
             the latest entry is always kept).
@@ -121,6 +129,8 @@ class FakeDyte(StateControls, WebhookControls, FaultControls, RequestPath):
         default_per_page: int = 20,
         seed: int | None = None,
         webhook_keypair: tuple[str, str] | None = None,
+        auto_join: bool = True,
+        flavor: Literal["dyte", "realtimekit"] = "dyte",
         request_log_size: int = 10_000,
         request_log_bytes: int = 64 * 1024 * 1024,
     ) -> None:
@@ -136,6 +146,8 @@ class FakeDyte(StateControls, WebhookControls, FaultControls, RequestPath):
             raise ValueError("go_live_after and offline_after must be >= 0")
         if max_per_page < 1 or default_per_page < 1:
             raise ValueError("max_per_page and default_per_page must be >= 1")
+        if flavor not in ("dyte", "realtimekit"):
+            raise ValueError("flavor must be 'dyte' or 'realtimekit'")
         if request_log_size < 1 or request_log_bytes < 1:
             raise ValueError("request_log_size and request_log_bytes must be >= 1")
         given: tuple[tuple[str, object], ...] = (
@@ -156,6 +168,8 @@ class FakeDyte(StateControls, WebhookControls, FaultControls, RequestPath):
         self.api_token: str = api_token if api_token is not None else DEFAULT_API_TOKEN
         #: True when only the credentials above are accepted.
         self.strict_auth: bool = bool(strict_auth)
+        #: what `client()` returns: `"dyte"` or `"realtimekit"`.
+        self.flavor = flavor
         self.clock: Clock = clock if clock is not None else SYSTEM_CLOCK
         self._clock_given = clock is not None
         self.max_per_page = max_per_page
@@ -180,6 +194,7 @@ class FakeDyte(StateControls, WebhookControls, FaultControls, RequestPath):
             timing=Timing(offline_after=offline_after, go_live_after=go_live_after),
             seed=seed,
             webhook_keys=WebhookKeys(webhook_keypair),
+            auto_join=auto_join,
         )
         self._webhooks = WebhookSender(self._state, seed=seed)
         #: every webhook delivery, oldest first (see `WebhookDelivery`; updated in place
@@ -265,25 +280,52 @@ class FakeDyte(StateControls, WebhookControls, FaultControls, RequestPath):
     def client(self, **options: Any) -> AsyncDyte:
         """Return an `AsyncDyte` wired to this fake in-process.
 
+        With `flavor="realtimekit"` the client is `AsyncDyte.realtimekit(...)` on the
+        fake's RealtimeKit paths (Bearer auth). A `clock=` given here while the fake runs
+        on the system clock is adopted by the fake too, as long as it is unused (no
+        records, no requests): the fake and the client must share one clock, or a wait
+        on a `FakeClock` would time out before the fake's livestreams go live.
+
         Args:
             **options: more `AsyncDyte` arguments (they override the ones set here).
 
         Returns:
             `AsyncDyte(org_id=..., api_key=..., base_url=self.base_url,
             transport=self.transport(), clock=<this fake's clock if one was given>, **options)`.
+
+        Raises:
+            ValueError: `clock=` is not the fake's clock and cannot be adopted.
         """
         from dyte_async._client import AsyncDyte
 
-        arguments: dict[str, Any] = {
-            "org_id": self.org_id,
-            "api_key": self.api_key,
-            "base_url": self.base_url,
-            "transport": self.transport(),
-        }
+        clock = options.get("clock")
+        if clock is not None and clock is not self.clock:
+            self._adopt_clock(clock)
+        arguments: dict[str, Any] = {"transport": self.transport()}
         if self._clock_given:
             arguments["clock"] = self.clock
         arguments.update(options)
+        if self.flavor == "realtimekit":
+            arguments.setdefault("base_url", self.realtimekit_base_url)
+            return AsyncDyte.realtimekit(FAKE_ACCOUNT_ID, FAKE_APP_ID, self.api_token, **arguments)
+        arguments = {
+            "org_id": self.org_id,
+            "api_key": self.api_key,
+            "base_url": self.base_url,
+            **arguments,
+        }
         return AsyncDyte(**arguments)
+
+    def _adopt_clock(self, clock: Clock) -> None:
+        if self._clock_given or self._received or self._state.meetings or self._state.livestreams:
+            raise ValueError(
+                "this FakeDyte runs on another clock: give the clock to the fake instead, "
+                "FakeDyte(clock=clock) (or dyte_fake_options / @pytest.mark.dyte_fake), and "
+                "fake.client() shares it"
+            )
+        self.clock = clock
+        self._clock_given = True
+        self._state.use_clock(clock)
 
     # -- observation --------------------------------------------------------------------
 

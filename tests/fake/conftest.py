@@ -15,7 +15,11 @@ from dyte_async.testing import FakeClock, FakeDyte
 
 # The `dyte_fake` fixture comes from the pytest11 entry point once the package is installed;
 # importing it here makes it available when the tests run from a plain checkout.
-from dyte_async.testing._plugin import dyte_fake  # noqa: F401
+from dyte_async.testing._plugin import (  # noqa: F401
+    dyte_fake,
+    dyte_fake_options,
+    pytest_configure,
+)
 from dyte_async.webhooks import generate_keypair
 
 
