@@ -177,3 +177,60 @@ def test_every_route_with_a_body_has_a_request_schema() -> None:
     assert "POST /meetings" in with_bodies
     assert "POST /presets" in with_bodies
     assert patched_spec() is patched_spec()
+
+
+@pytest.mark.parametrize("route", ["/analytics/livestreams/overall", "/livestreams", "/meetings"])
+async def test_an_empty_date_in_the_query_is_a_400(fake: FakeDyte, route: str) -> None:
+    async with in_process(fake) as client:
+        answer = await client.get(f"{route}?start_time=")
+    assert answer.status_code == 400
+    assert answer.json()["error"]["message"] == 'BAD_REQUEST: "start_time" must be a valid date'
+
+
+async def test_write_only_secrets_are_stored_but_never_returned(fake: FakeDyte) -> None:
+    async with in_process(fake) as client:
+        created = await client.post("/meetings", json={"title": "t", "recording_config": RECORDING})
+        meeting_id = created.json()["data"]["id"]
+        answers = [
+            created,
+            await client.get(f"/meetings/{meeting_id}"),
+            await client.get("/meetings"),
+            await client.patch(f"/meetings/{meeting_id}", json={"title": "u"}),
+            await client.put(
+                f"/meetings/{meeting_id}", json={"title": "v", "recording_config": RECORDING}
+            ),
+        ]
+    for answer in answers:
+        assert answer.status_code in (200, 201)
+        assert "AKIA-SECRET" not in answer.text
+        assert "s3cr3t" not in answer.text
+    storage = created.json()["data"]["recording_config"]["storage_config"]
+    assert storage == {"type": "aws"}
+    stored = fake._state.meetings[meeting_id].fields["recording_config"]["storage_config"]
+    assert stored["access_key"] == "AKIA-SECRET"  # kept, as the API keeps it
+
+
+async def test_no_null_where_the_spec_says_a_non_nullable_string(fake: FakeDyte) -> None:
+    async with in_process(fake) as client:
+        meeting = (await client.post("/meetings", json={})).json()["data"]
+        participant = (
+            await client.post(
+                f"/meetings/{meeting['id']}/participants",
+                json={"preset_name": "p", "custom_participant_id": "c"},
+            )
+        ).json()["data"]
+        await client.post(f"/meetings/{meeting['id']}/livestreams", json={})
+        session = (await client.get(f"/meetings/{meeting['id']}/active-session")).json()["data"]
+        kicked = (
+            await client.post(
+                f"/meetings/{meeting['id']}/active-session/mute",
+                json={"participant_ids": [participant["id"]]},
+            )
+        ).json()["data"]
+        independent = (await client.post("/livestreams", json={})).json()["data"]
+    assert "title" not in meeting  # Meeting.title: a plain string in the spec
+    assert "ended_at" not in session  # ActiveSession.ended_at: idem, while it runs
+    assert kicked["participants"][0]["id"] == participant["id"]
+    assert "picture" not in kicked["participants"][0]
+    assert "name" not in independent  # POST /livestreams: `name` is a plain string
+    assert meeting["preferred_region"] is None  # nullable in the spec: kept as null
