@@ -128,17 +128,30 @@ def test_empty_credentials_are_refused(bad: Any) -> None:
 
 
 async def test_a_new_users_first_client_works() -> None:
-    """The issue's newcomer path: any credentials, over the in-process transport."""
+    """The issue's newcomer path, as written: any credentials, the in-process transport."""
+    from dyte_async import AsyncDyte
+
+    fake = FakeDyte()
+    async with AsyncDyte(
+        org_id="o", api_key="k", http_client=httpx.AsyncClient(transport=fake.transport())
+    ) as dyte:
+        meeting = await dyte.meetings.create(title="first")
+    assert meeting.title == "first"
+    assert fake.requests[-1].org_id == "o"
+
+
+async def test_a_new_users_first_client_works_over_a_socket() -> None:
     from dyte_async import AsyncDyte
 
     fake = FakeDyte()
     async with (
-        httpx.AsyncClient(transport=fake.transport()) as http,
-        AsyncDyte(org_id="o", api_key="k", base_url=fake.base_url, http_client=http) as dyte,
+        fake.serve() as base_url,
+        AsyncDyte(org_id="my-org", api_key="my-real-key", base_url=base_url) as dyte,
     ):
         meeting = await dyte.meetings.create(title="first")
-    assert meeting.title == "first"
-    assert fake.requests[-1].org_id == "o"
+        listed = await dyte.meetings.list().to_list()
+    assert [m.id for m in listed] == [meeting.id]
+    assert {r.org_id for r in fake.requests} == {"my-org"}
 
 
 async def test_realtimekit_accepts_any_bearer_token_and_names_the_app(fake: FakeDyte) -> None:
