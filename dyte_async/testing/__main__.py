@@ -7,12 +7,13 @@ import contextlib
 import signal
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 import anyio
 
 from dyte_async.testing._fake import REALTIMEKIT_PATH, FakeDyte
 
-__all__ = ["banner", "build_fake", "main"]
+__all__ = ["banner", "build_fake", "main", "serve_options"]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -39,6 +40,22 @@ def _parser() -> argparse.ArgumentParser:
         help="accept only the fake's own credentials (fake-org-id:fake-api-key by default)",
     )
     parser.add_argument("--no-rate-limit", action="store_true", help="turn the 2000/min limit off")
+    limits = parser.add_argument_group("server limits")
+    limits.add_argument(
+        "--max-body-bytes", type=int, default=1024 * 1024, help="largest request body (1 MiB)"
+    )
+    limits.add_argument(
+        "--header-timeout", type=float, default=10.0, help="seconds for a head, or a body (10)"
+    )
+    limits.add_argument(
+        "--idle-timeout", type=float, default=30.0, help="seconds a keep-alive may idle (30)"
+    )
+    limits.add_argument(
+        "--max-connections", type=int, default=1024, help="connections served at once (1024)"
+    )
+    limits.add_argument(
+        "--request-log-size", type=int, default=10_000, help="requests remembered (10000)"
+    )
     parser.add_argument(
         "--webhook",
         action="append",
@@ -68,9 +85,8 @@ def build_fake(argv: Sequence[str] | None = None) -> FakeDyte:
     return _build(parser, parser.parse_args(argv))
 
 
-def _build(parser: argparse.ArgumentParser, args: argparse.Namespace) -> FakeDyte:
-    go_live_after = None if args.go_live_after < 0 else args.go_live_after
-    fake = FakeDyte(
+def _fake(args: argparse.Namespace, go_live_after: float | None) -> FakeDyte:
+    return FakeDyte(
         org_id=args.org_id,
         api_key=args.api_key,
         api_token=args.api_token,
@@ -78,13 +94,32 @@ def _build(parser: argparse.ArgumentParser, args: argparse.Namespace) -> FakeDyt
         go_live_after=go_live_after,
         offline_after=None if go_live_after is None else min(0.2, go_live_after),
         rate_limit=None if args.no_rate_limit else (2000, 60.0),
+        request_log_size=args.request_log_size,
     )
+
+
+def _build(parser: argparse.ArgumentParser, args: argparse.Namespace) -> FakeDyte:
+    go_live_after = None if args.go_live_after < 0 else args.go_live_after
+    try:
+        fake = _fake(args, go_live_after)
+    except ValueError as exc:
+        parser.error(str(exc))
     for url in args.webhook:
         try:
             fake.add_webhook(url, flavor=args.webhook_flavor)
         except ValueError as exc:
             parser.error(f"--webhook {url}: {exc}")
     return fake
+
+
+def serve_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The `FakeDyte.serve` keyword arguments of the parsed command line."""
+    return {
+        "max_body_bytes": args.max_body_bytes,
+        "header_timeout": args.header_timeout,
+        "idle_timeout": args.idle_timeout,
+        "max_connections": args.max_connections,
+    }
 
 
 def banner(
@@ -146,7 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     fake = _build(parser, args)
 
     async def run() -> None:
-        async with fake.serve(args.host, args.port) as base_url:
+        async with fake.serve(args.host, args.port, **serve_options(args)) as base_url:
             for line in banner(fake, base_url, webhooks=args.webhook, flavor=args.webhook_flavor):
                 print(line)
             print("Press Ctrl-C to stop.", flush=True)
@@ -162,6 +197,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:  # e.g. a busy port: one line, no traceback
         print(f"error: {exc.strerror or exc}", file=sys.stderr)
         return 1
+    except ValueError as exc:  # a limit out of range
+        parser.error(str(exc))
     print("stopped", file=sys.stderr)
     return 0
 

@@ -135,3 +135,36 @@ def test_the_banner_lists_webhooks() -> None:
     lines = banner(fake, "http://127.0.0.1:1/v2", webhooks=["http://127.0.0.1:2/h"])
     assert lines[-1] == "  webhooks (dyte) to http://127.0.0.1:2/h"
     assert "  webhook public key: http://127.0.0.1:1/.well-known/webhooks.json" in lines
+
+
+def test_server_limits_come_from_the_command_line() -> None:
+    import argparse
+
+    from dyte_async.testing.__main__ import _parser, build_fake, serve_options
+
+    args = _parser().parse_args(
+        ["--max-body-bytes", "1000", "--idle-timeout", "2", "--max-connections", "5"]
+    )
+    assert isinstance(args, argparse.Namespace)
+    assert serve_options(args) == {
+        "max_body_bytes": 1000,
+        "header_timeout": 10.0,
+        "idle_timeout": 2.0,
+        "max_connections": 5,
+    }
+    assert build_fake(["--request-log-size", "7"]).request_log_size == 7
+    with pytest.raises(SystemExit):
+        build_fake(["--request-log-size", "0"])
+
+
+def test_a_limit_out_of_range_is_a_usage_error() -> None:
+    ran = subprocess.run(
+        [sys.executable, "-m", "dyte_async.testing", "--port", "0", "--max-body-bytes", "0"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=ENV,
+    )
+    assert ran.returncode == 2
+    assert "max_body_bytes must be >= 1" in ran.stderr
+    assert "Traceback" not in ran.stderr
