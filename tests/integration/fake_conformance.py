@@ -68,6 +68,7 @@ class Tally:
     invalid_answers: int = 0
     violations: collections.Counter[str] = attrs.Factory(collections.Counter)
     secrets_echoed: int = 0
+    null_answers: int = 0
     negative_sent: int = 0
     negative_accepted: int = 0
     accepted_examples: collections.Counter[str] = attrs.Factory(collections.Counter)
@@ -82,6 +83,7 @@ class Tally:
             "hangs": self.hangs,
             "answers_violating_the_schema": self.invalid_answers,
             "violations": dict(self.violations.most_common()),
+            "answers_with_a_null_the_schema_refuses": self.null_answers,
             "answers_echoing_secrets": self.secrets_echoed,
             "invalid_requests_sent": self.negative_sent,
             "invalid_requests_accepted": self.negative_accepted,
@@ -185,7 +187,10 @@ def _check(case: Any, response: Any, tally: Tally, *, negative: bool, label: str
         case.operation.validate_response(response, case=case)
     except (Failure, FailureGroup) as exc:
         tally.invalid_answers += 1
-        found = [_describe(f) for f in _failures(exc)]
+        failures = _failures(exc)
+        if any(isinstance(f, JsonSchemaError) and f.instance is None for f in failures):
+            tally.null_answers += 1
+        found = [_describe(f) for f in failures]
         for text in found:
             tally.violations[f"{label} {text.split(':', 1)[0]}"] += 1
         tally.failures.append(f"{label} {response.status_code}: " + "; ".join(found))
