@@ -8,6 +8,11 @@ async with fake.client() as dyte:
     ...
 ```
 
+The fake accepts any well-formed credentials unless given its own (`org_id=`, `api_key=`)
+or `strict_auth=True`. In pytest, the `dyte_fake` fixture is configured by overriding the
+`dyte_fake_options` fixture (e.g. `{"clock": "fake", "go_live_after": 0.5}`) or with
+`@pytest.mark.dyte_fake(...)`.
+
 `fake.add_webhook(url)` makes the fake send signed `livestreaming.statusUpdate` webhooks
 (see `FakeDyte.add_webhook`; each one is recorded as a `WebhookDelivery`).
 """

@@ -12,7 +12,13 @@ class FakeClock:
 
     Concurrent sleepers that started at the same time and sleep the same span end up at
     the same virtual time (time moves to `max(now, start + seconds)`), so the clock reads
-    like a real one for code that sleeps in parallel.
+    like a real one for code that sleeps in parallel: much as trio's
+    `MockClock(autojump_threshold=0)`, time jumps as soon as a task waits on it.
+
+    Share one clock between the fake and the client, or a wait would time out in virtual
+    time before the fake (on real time) goes live: `FakeDyte(clock=FakeClock())` and then
+    `fake.client()`, or `dyte_fake_options` returning `{"clock": "fake"}`. A
+    `wait_until_live(timeout=120)` then takes milliseconds.
 
     Args:
         start: the initial reading of `now()`.

@@ -7,10 +7,11 @@ import collections
 import attrs
 
 from dyte_async._clock import Clock
+from dyte_async.testing._auth import Credentials
 from dyte_async.testing._faults import FaultQueue, fail_response, garble
-from dyte_async.testing._log import RecordedRequest, record_of
+from dyte_async.testing._log import RecordedRequest, record_cost, record_of
 from dyte_async.testing._ratelimit import SlidingWindow
-from dyte_async.testing._routes import ROUTE_KEYS, Credentials, Resolved, dispatch, resolve
+from dyte_async.testing._routes import ROUTE_KEYS, Resolved, dispatch, resolve
 from dyte_async.testing._state import FakeState
 from dyte_async.testing._webhooks import WebhookSender
 from dyte_async.testing._wire import WireRequest, WireResponse, error_response
@@ -54,12 +55,49 @@ class RequestPath:
     _credentials: Credentials
     _faults: FaultQueue
     _limiter: SlidingWindow | None
+    request_log_size: int
+    request_log_bytes: int
+    _log_costs: collections.deque[int]
+    _log_bytes: int
+    _received: int
+
+    def _record(self, record: RecordedRequest, cost: int) -> None:
+        """Append to `requests`, dropping the oldest entries past the log's bounds."""
+        if len(self._log_costs) != len(self.requests):  # the list was changed by hand
+            self._log_costs = collections.deque(512 for _ in self.requests)
+            self._log_bytes = 512 * len(self.requests)
+        self.requests.append(record)
+        self._log_costs.append(cost)
+        self._log_bytes += cost
+        self._received += 1
+        drop = 0
+        while len(self._log_costs) > 1 and (
+            len(self._log_costs) > self.request_log_size or self._log_bytes > self.request_log_bytes
+        ):
+            self._log_bytes -= self._log_costs.popleft()
+            drop += 1
+        if drop:
+            del self.requests[:drop]
+
+    def _screen(self, request: WireRequest) -> bool:
+        """Whether the served fake should read this request's body (False: refused credentials)."""
+        resolved = resolve(request.method, request.path)
+        if resolved.api is None:
+            return True
+        return self._credentials.accepts(
+            resolved.api, request.header("authorization"), request.path
+        )
 
     async def _handle(self, request: WireRequest) -> WireResponse | None:
         """Record, delay, rate-limit, apply faults, then answer (None: drop the connection)."""
         resolved = resolve(request.method, request.path)
-        record = record_of(request, resolved, at=self.clock.now())
-        self.requests.append(record)
+        org_id = None
+        if resolved.api is not None:
+            org_id = self._credentials.identify(
+                resolved.api, request.header("authorization"), request.path
+            )
+        record = record_of(request, resolved, at=self.clock.now(), org_id=org_id)
+        self._record(record, record_cost(request))
         if resolved.key is not None:
             self.route_counts[resolved.key] += 1
         delay = self._faults.take_delay(resolved.key)

@@ -210,6 +210,8 @@ def parse_time(raw: str) -> float:
 def query_time(query: dict[str, str], key: str) -> int | None:
     """Parse a date-time query parameter (ISO 8601 or Unix seconds); None when absent.
 
+    An empty value is refused, as the API's validator (Joi) refuses an empty date.
+
     Returns:
         Unix time in whole milliseconds (the precision of the API's timestamps).
 
@@ -217,8 +219,10 @@ def query_time(query: dict[str, str], key: str) -> int | None:
         ApiError: 400 when it is neither.
     """
     raw = query.get(key)
-    if raw is None or raw == "":
+    if raw is None:
         return None
+    if not raw.strip():
+        raise bad_request(f'"{key}" must be a valid date')
     try:
         return round(parse_time(raw) * 1000)
     except (ValueError, OverflowError):

@@ -7,12 +7,7 @@ Routes are named `"METHOD /template"` with the spec's own path templates.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hmac
-import json
 import re
-from typing import Literal
 from urllib.parse import parse_qsl
 
 import attrs
@@ -20,8 +15,13 @@ import attrs
 from dyte_async.testing import _api_livestreams as ls
 from dyte_async.testing import _api_meetings as mt
 from dyte_async.testing import _api_presets as pr
+from dyte_async.testing._auth import Api, Credentials
+from dyte_async.testing._conform import conform_response
 from dyte_async.testing._context import Ctx, Handler
+from dyte_async.testing._json import MAX_DEPTH, TooDeep, loads_bounded
 from dyte_async.testing._params import MISSING, bad_request
+from dyte_async.testing._schema import first_problem
+from dyte_async.testing._spec import patched_spec, request_schema
 from dyte_async.testing._state import FakeState
 from dyte_async.testing._wire import (
     ApiError,
@@ -43,8 +43,6 @@ __all__ = [
     "parse_query",
     "resolve",
 ]
-
-Api = Literal["v2", "realtimekit", "root"]
 
 
 @attrs.frozen
@@ -205,36 +203,6 @@ def resolve(method: str, path: str) -> Resolved:
     return Resolved(api=api, path=relative, allowed=allowed)
 
 
-@attrs.frozen
-class Credentials:
-    """What the fake accepts: Basic `org_id:api_key` on v2, Bearer `api_token` on RealtimeKit."""
-
-    org_id: str
-    api_key: str
-    api_token: str = attrs.field(repr=False)
-
-    def accepts(self, api: Api, authorization: str | None) -> bool:
-        """Return True when `authorization` is right for `api`."""
-        if api == "root":
-            return True
-        if authorization is None:
-            return False
-        scheme, _, credentials = authorization.strip().partition(" ")
-        credentials = credentials.strip()
-        if api == "realtimekit":
-            return scheme.lower() == "bearer" and hmac.compare_digest(
-                credentials.encode(), self.api_token.encode()
-            )
-        if scheme.lower() != "basic":
-            return False
-        try:
-            decoded = base64.b64decode(credentials, validate=True)
-        except (binascii.Error, ValueError):
-            return False
-        expected = f"{self.org_id}:{self.api_key}".encode()
-        return hmac.compare_digest(decoded, expected)
-
-
 UNAUTHORIZED = json_response(401, {"message": "Unauthorized"})
 
 
@@ -247,9 +215,31 @@ def _parse_body(body: bytes) -> object:
     if not body.strip():
         return MISSING
     try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        return loads_bounded(body)
+    except TooDeep:
+        raise bad_request(f"request body nests deeper than {MAX_DEPTH} levels") from None
+    except ValueError:
         raise bad_request("request body is not valid JSON") from None
+
+
+OPEN_BODIES = frozenset({"POST /presets", "PATCH /presets/{preset_id}"})
+"""Bodies stored as sent: unknown keys are kept (and round-trip), known ones are checked."""
+
+
+def check_body(route: str, body: object) -> None:
+    """Check a request body against the spec's request schema of `route` (nested too).
+
+    Raises:
+        ApiError: 400 `BAD_REQUEST: <the first problem>` (see `_schema`).
+    """
+    if body is MISSING:
+        return
+    schema = request_schema(route)
+    if schema is None:
+        return
+    problem = first_problem(patched_spec(), body, schema, open_=route in OPEN_BODIES)
+    if problem is not None:
+        raise bad_request(problem)
 
 
 def dispatch(
@@ -269,7 +259,7 @@ def dispatch(
     """
     if resolved.api is None:
         return error_response(404, f"Route {request.method} {request.path} not found")
-    if not credentials.accepts(resolved.api, request.header("authorization")):
+    if not credentials.accepts(resolved.api, request.header("authorization"), request.path):
         return UNAUTHORIZED
     if resolved.route is None:
         if resolved.allowed:
@@ -280,15 +270,17 @@ def dispatch(
             )
         return error_response(404, f"Route {request.method} {resolved.path} not found")
     try:
+        body = _parse_body(request.body)
+        check_body(resolved.route.key, body)
         ctx = Ctx(
             state=state,
             params=resolved.params,
             query=parse_query(request.query_string),
-            body=_parse_body(request.body),
+            body=body,
             default_per_page=default_per_page,
             max_per_page=max_per_page,
         )
-        return resolved.route.handler(ctx)
+        return conform_response(resolved.route.key, resolved.route.handler(ctx))
     except ApiError as error:
         return error.response()
     except Exception as error:  # a bug in the fake: say so instead of hanging the client

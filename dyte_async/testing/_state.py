@@ -232,6 +232,8 @@ class FakeState:
         timing: livestream status delays.
         seed: seed of the id/key generator (None: random).
         webhook_keys: the webhook key pair (None: one generated on first use).
+        auto_join: every participant of a meeting joins each session of it when it starts
+            (as if their front ends connected); else only those added during a session.
     """
 
     def __init__(
@@ -242,8 +244,11 @@ class FakeState:
         timing: Timing,
         seed: int | None,
         webhook_keys: WebhookKeys | None = None,
+        auto_join: bool = True,
     ) -> None:
         self.org_id = org_id
+        #: participants added before a session starts join it when it starts.
+        self.auto_join = auto_join
         self.clock = clock
         self.timing = timing
         self._rng = random.Random(seed)
@@ -260,6 +265,12 @@ class FakeState:
         self.webhook_keys = webhook_keys if webhook_keys is not None else WebhookKeys()
 
     # -- time and ids ---------------------------------------------------------------------
+
+    def use_clock(self, clock: Clock) -> None:
+        """Run on `clock` from now on (for a fake with no records yet)."""
+        self.clock = clock
+        self._clock_start = clock.now()
+        self._wall_start = time.time()
 
     def now(self) -> float:
         """Return the clock's current reading."""
@@ -318,6 +329,9 @@ class FakeState:
         )
         meeting.sessions.append(session)
         self.meeting_sessions[session.id] = session
+        if self.auto_join:
+            for participant in meeting.participants.values():
+                self.join(meeting, participant)
         return session
 
     def end_meeting_session(self, meeting: Meeting) -> None:

@@ -15,7 +15,11 @@ from dyte_async.testing import FakeClock, FakeDyte
 
 # The `dyte_fake` fixture comes from the pytest11 entry point once the package is installed;
 # importing it here makes it available when the tests run from a plain checkout.
-from dyte_async.testing._plugin import dyte_fake  # noqa: F401
+from dyte_async.testing._plugin import (  # noqa: F401
+    dyte_fake,
+    dyte_fake_options,
+    pytest_configure,
+)
 from dyte_async.webhooks import generate_keypair
 
 
@@ -70,8 +74,8 @@ def connect(request: pytest.FixtureRequest) -> Any:
 def conforms(actual: Any, example: Any, where: str = "$") -> None:
     """Assert `actual` has every field of `example`, with the same JSON type.
 
-    A null in the example allows anything; a non-empty array's first item is the pattern of
-    every item; numbers match numbers (int or float).
+    A null in the example allows anything, or no such key; a non-empty array's first item is
+    the pattern of every item; numbers match numbers (int or float).
     """
     if example is None:
         return
@@ -91,5 +95,7 @@ def conforms(actual: Any, example: Any, where: str = "$") -> None:
         assert isinstance(example, dict)
         assert isinstance(actual, dict), f"{where}: {actual!r} is not an object"
         for key, value in example.items():
+            if value is None and key not in actual:
+                continue  # a null in the example: the fake leaves out what the spec won't null
             assert key in actual, f"{where}: missing {key!r} (has {sorted(actual)})"
             conforms(actual[key], value, f"{where}.{key}")

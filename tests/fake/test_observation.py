@@ -38,6 +38,7 @@ async def test_requests_are_recorded(fake: FakeDyte, clock: FakeClock) -> None:
         status=503,
         client="in-process",
         at=clock.now(),
+        org_id="fake-org-id",
     )
     assert first.headers["authorization"] == "<redacted>"
     assert first.headers["x-trace"] == "1"
@@ -45,6 +46,7 @@ async def test_requests_are_recorded(fake: FakeDyte, clock: FakeClock) -> None:
     assert second.query == {"x": "2"}
     assert third.route is None
     assert third.status == 404
+    assert third.org_id == "fake-org-id"  # an unknown path under /v2: still checked
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         first.status = 1  # type: ignore[misc]
 

@@ -20,17 +20,24 @@ def _basic(user: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
-@pytest.mark.parametrize(
-    "authorization",
-    [
-        None,
-        _basic("fake-org-id", "wrong"),
-        _basic("other-org", "fake-api-key"),
-        "Basic !!!not-base64",
-        "Bearer fake-rtk-token",  # Bearer is for RealtimeKit paths only
-    ],
-)
-async def test_v2_needs_basic_auth(fake: FakeDyte, connect: Any, authorization: str | None) -> None:
+MALFORMED = [
+    None,
+    "",
+    "Basic",
+    "Basic !!!not-base64",
+    "Basic " + base64.b64encode(b"no-colon").decode(),
+    _basic("", "key"),
+    _basic("org", ""),
+    "Basic " + base64.b64encode(b"org:k\x00ey").decode(),
+    "Bearer fake-rtk-token",  # Bearer is for RealtimeKit paths only
+    "Token abc",
+]
+
+
+@pytest.mark.parametrize("authorization", MALFORMED)
+async def test_v2_needs_well_formed_basic_auth(
+    fake: FakeDyte, connect: Any, authorization: str | None
+) -> None:
     headers = {} if authorization is None else {"authorization": authorization}
     async with connect(fake) as client:
         client.headers.pop("authorization")
@@ -38,9 +45,128 @@ async def test_v2_needs_basic_auth(fake: FakeDyte, connect: Any, authorization: 
     assert response.status_code == 401
     assert response.json() == {"message": "Unauthorized"}
     assert fake.requests[-1].status == 401
+    assert fake.requests[-1].org_id is None
 
 
-async def test_realtimekit_paths_take_a_bearer_token(fake: FakeDyte) -> None:
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        *MALFORMED,
+        _basic("fake-org-id", "wrong"),
+        _basic("other-org", "fake-api-key"),
+    ],
+)
+async def test_strict_v2_needs_the_fakes_own_credentials(
+    clock: FakeClock, connect: Any, authorization: str | None
+) -> None:
+    fake = FakeDyte(clock=clock, strict_auth=True)
+    headers = {} if authorization is None else {"authorization": authorization}
+    async with connect(fake) as client:
+        good = await client.get("/livestreams")
+        client.headers.pop("authorization")
+        response = await client.get("/livestreams", headers=headers)
+    assert good.status_code == 200
+    assert response.status_code == 401
+    assert response.json() == {"message": "Unauthorized"}
+    assert [r.status for r in fake.requests] == [200, 401]
+    assert fake.requests[-1].org_id is None
+
+
+async def test_any_well_formed_credentials_are_accepted_by_default(
+    clock: FakeClock, connect: Any
+) -> None:
+    fake = FakeDyte(clock=clock)
+    assert not fake.strict_auth
+    async with connect(fake) as client:
+        created = await client.post(
+            "/meetings", json={"title": "a"}, headers={"authorization": _basic("org-a", "key-a")}
+        )
+        listed = await client.get(
+            "/meetings", headers={"authorization": _basic("org-b", "p@ss:with:colons")}
+        )
+    assert created.status_code == 201
+    assert listed.status_code == 200
+    assert [m["id"] for m in listed.json()["data"]] == [created.json()["data"]["id"]]
+    assert [r.org_id for r in fake.requests] == ["org-a", "org-b"]
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"org_id": "mine"},
+        {"api_key": "secret"},
+        {"api_token": "tok"},
+        {"strict_auth": True},
+    ],
+)
+async def test_giving_credentials_makes_the_check_exact(kwargs: dict[str, Any]) -> None:
+    fake = FakeDyte(**kwargs)
+    assert fake.strict_auth
+    async with in_process(fake) as client:
+        own = await client.get("/livestreams")
+        other = await client.get(
+            "/livestreams", headers={"authorization": _basic("someone", "else")}
+        )
+    assert own.status_code == 200
+    assert other.status_code == 401
+    assert repr(fake).startswith("FakeDyte(org_id=")
+    assert "secret" not in repr(fake._credentials)
+
+
+async def test_strict_auth_false_with_credentials_stays_lenient() -> None:
+    fake = FakeDyte(org_id="mine", api_key="secret", strict_auth=False)
+    async with in_process(fake) as client:
+        other = await client.get("/livestreams", headers={"authorization": _basic("x", "y")})
+    assert other.status_code == 200
+    assert fake.requests[-1].org_id == "x"
+
+
+@pytest.mark.parametrize("bad", ["", "  ", 5])
+def test_empty_credentials_are_refused(bad: Any) -> None:
+    with pytest.raises(ValueError, match="org_id must be a non-empty string"):
+        FakeDyte(org_id=bad)
+
+
+async def test_a_new_users_first_client_works() -> None:
+    """The issue's newcomer path, as written: any credentials, the in-process transport."""
+    from dyte_async import AsyncDyte
+
+    fake = FakeDyte()
+    async with AsyncDyte(
+        org_id="o", api_key="k", http_client=httpx.AsyncClient(transport=fake.transport())
+    ) as dyte:
+        meeting = await dyte.meetings.create(title="first")
+    assert meeting.title == "first"
+    assert fake.requests[-1].org_id == "o"
+
+
+async def test_a_new_users_first_client_works_over_a_socket() -> None:
+    from dyte_async import AsyncDyte
+
+    fake = FakeDyte()
+    async with (
+        fake.serve() as base_url,
+        AsyncDyte(org_id="my-org", api_key="my-real-key", base_url=base_url) as dyte,
+    ):
+        meeting = await dyte.meetings.create(title="first")
+        listed = await dyte.meetings.list().to_list()
+    assert [m.id for m in listed] == [meeting.id]
+    assert {r.org_id for r in fake.requests} == {"my-org"}
+
+
+async def test_realtimekit_accepts_any_bearer_token_and_names_the_app(fake: FakeDyte) -> None:
+    async with httpx.AsyncClient(transport=fake.transport(), base_url=RTK) as client:
+        ok = await client.get("/meetings", headers={"authorization": "Bearer anything"})
+        spaced = await client.get("/meetings", headers={"authorization": "Bearer two words"})
+        basic = await client.get("/meetings", headers={"authorization": basic_auth(fake)})
+    assert ok.status_code == 200
+    assert spaced.status_code == 401
+    assert basic.status_code == 401
+    assert [r.org_id for r in fake.requests] == ["app-1", None, None]
+
+
+async def test_realtimekit_paths_take_a_bearer_token(clock: FakeClock) -> None:
+    fake = FakeDyte(clock=clock, strict_auth=True)
     async with httpx.AsyncClient(transport=fake.transport(), base_url=RTK) as client:
         ok = await client.post(
             "/meetings", json={"title": "rtk"}, headers={"authorization": "Bearer fake-rtk-token"}

@@ -271,7 +271,7 @@ async def test_five_hundred_meeting_ids_from_a_file(tmp_path: Path) -> None:
 
 @pytest.mark.anyio
 async def test_failures_and_configuration_errors_set_the_exit_status() -> None:
-    fake = FakeDyte()
+    fake = FakeDyte(strict_auth=True)
     async with fake.serve() as base_url:
         ran = await run_cli(
             "meetings", "list", "--base-url", base_url, env=cli_env(fake, DYTE_API_KEY="wrong-key")

@@ -129,7 +129,8 @@ async def test_active_livestream_of_an_idle_meeting_is_not_found(fake: FakeDyte)
     assert fake.count(ACTIVE) == 1  # a 404 is an answer, not retried
 
 
-async def test_a_wrong_api_key_is_an_authentication_error(fake: FakeDyte) -> None:
+async def test_a_wrong_api_key_is_an_authentication_error() -> None:
+    fake = FakeDyte(go_live_after=None, offline_after=None, seed=11, strict_auth=True)
     async with served(fake, api_key="not-the-key") as dyte:
         with pytest.raises(AuthenticationError) as caught:
             await dyte.meetings.list().to_list()

@@ -12,6 +12,7 @@ import pytest
 from dyte_async import AsyncDyte
 from dyte_async.errors import InvalidArgumentError, NotFoundError
 from dyte_async.models import ActiveSessionStatus, Preset, ProduceAccess
+from dyte_async.resources._preset_bodies import livestream_host_body, livestream_viewer_body
 from dyte_async.testing import FakeDyte
 
 pytestmark = pytest.mark.anyio
@@ -98,7 +99,9 @@ async def test_a_create_whose_answer_is_lost_is_not_made_twice(
 ) -> None:
     fake.drop_next(after_action=True, route="POST /presets")
 
-    preset = await dyte.presets.get_or_create("stage", {"config": {"view_type": "WEBINAR"}})
+    # FakeDyte checks preset bodies against the spec: a whole one (config, ui...) is needed.
+    body = {k: v for k, v in livestream_viewer_body("stage").items() if k != "name"}
+    preset = await dyte.presets.get_or_create("stage", body)
 
     assert preset.name == "stage"
     assert fake.count("POST /presets") == 1
@@ -111,11 +114,18 @@ async def test_a_create_whose_answer_is_lost_is_not_made_twice(
 async def test_crud_and_read_modify_write_keep_unknown_keys(dyte: AsyncDyte) -> None:
     presets = dyte.presets
     # A key the library does not type goes in the body mapping (the keywords are typed).
+    base = livestream_host_body("studio")  # FakeDyte checks the spec's required parts
     created = await presets.create(
         {"future_key": {"nested": [1, {"a": None}]}},
         name="studio",
-        config={"view_type": "WEBINAR", "livestream_viewer_qualities": [360, 720]},
-        permissions={"can_livestream": False, "stage_enabled": True, "media": {"x": {"y": 1}}},
+        config={**base["config"], "livestream_viewer_qualities": [360, 720]},
+        permissions={
+            **base["permissions"],
+            "can_livestream": False,
+            "stage_enabled": True,
+            "media": {**base["permissions"]["media"], "x": {"y": 1}},
+        },
+        ui=base["ui"],
     )
     fetched = await presets.get(created.id)
     assert fetched == created
