@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import importlib
 import importlib.util
+import sys
 from collections.abc import Callable, Coroutine
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -256,11 +257,22 @@ def redis_errors() -> tuple[type[BaseException], ...]:
         anyio.BrokenResourceError,
         anyio.ClosedResourceError,
         anyio.EndOfStream,
+        # coredis runs its connections in task groups: a failed connect comes grouped.
+        _exception_group(),
     ]
     for module in ("redis.exceptions", "coredis.exceptions"):
         with contextlib.suppress(ImportError):
             found.append(importlib.import_module(module).RedisError)
     return tuple(found)
+
+
+def _exception_group() -> type[Exception]:
+    if sys.version_info >= (3, 11):
+        return ExceptionGroup  # noqa: F821 (a builtin from 3.11 on)
+    from exceptiongroup import ExceptionGroup as Backport  # anyio's dependency on 3.10
+
+    group: type[Exception] = Backport
+    return group
 
 
 def derive_key(base_url: str, org_id: str) -> str:

@@ -22,10 +22,9 @@ from tests.redis_server import RedisServer
 
 pytestmark = pytest.mark.anyio
 
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
+# coredis (trio) leaves the exception of a refused connect unretrieved in its task group:
+# pytest reports it as "unraisable", which says nothing of our code.
+COREDIS_REFUSED = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 
 
 def event(meeting_id: str, stream_id: str) -> LivestreamStatusUpdate:
@@ -103,6 +102,7 @@ async def test_nothing_listens_without_waits_and_own_messages_are_skipped(
         assert not wakeups.listening  # the last wait ended: the listener stopped
 
 
+@COREDIS_REFUSED
 async def test_redis_down_never_blocks_notify_or_the_waits(
     own_redis_server: RedisServer, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -167,4 +167,4 @@ async def test_a_webhook_wakes_a_wait_in_another_process(redis_server: RedisServ
                     buffer += await lines.receive()
                 await process.wait()
         woke = json.loads(buffer[buffer.index("{") :].splitlines()[0])["woke"]
-        assert woke - sent < 2.0  # its poll interval is 30 s
+        assert woke - sent < 5.0  # its poll interval is 30 s (generous: a loaded machine)
