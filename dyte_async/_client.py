@@ -32,6 +32,7 @@ from dyte_async._ratelimit import RateLimit, make_limiter
 from dyte_async._retry import RetryPolicy
 from dyte_async._stats import ClientStats
 from dyte_async._transport import HttpBackend, build_transport
+from dyte_async._transport._lean import lean_lane
 from dyte_async.errors import ClientClosedError, ConfigurationError
 
 if TYPE_CHECKING:
@@ -283,7 +284,7 @@ class AsyncDyte:
         if transport is None:
             transport = build_transport(config.http_backend, limits, config.max_response_bytes)
         self._transport = transport
-        return httpx.AsyncClient(
+        http = httpx.AsyncClient(
             base_url=config.base_url,
             headers=dict(config.headers),
             transport=transport,
@@ -291,6 +292,18 @@ class AsyncDyte:
             timeout=httpx.Timeout(DEFAULT_TIMEOUT, connect=config.connect_timeout),
             follow_redirects=False,
         )
+        if config.transport is None:
+            # Ours on aiohttp: the pipeline sends straight to aiohttp (`_transport._lean`).
+            self._pipeline.use_lean(
+                lean_lane(
+                    transport,
+                    base_url=config.base_url,
+                    headers=http.headers,
+                    max_body=config.max_response_bytes,
+                    connect_timeout=config.connect_timeout,
+                )
+            )
+        return http
 
     @property
     def is_closed(self) -> bool:

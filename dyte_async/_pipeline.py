@@ -40,6 +40,7 @@ exception class names are logged, so no credential, token or stream key can appe
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import math
@@ -55,7 +56,7 @@ from dyte_async._classify import network_failure, status_failure
 from dyte_async._clock import Clock
 from dyte_async._ratelimit import Limiter, LimiterTimeout
 from dyte_async._request import RequestBuilder
-from dyte_async._response import Envelope, decode_envelope
+from dyte_async._response import Envelope, decode_answer
 from dyte_async._retry import (
     Decision,
     Failure,
@@ -68,6 +69,7 @@ from dyte_async._retry import (
     decide,
 )
 from dyte_async._stats import ClientStats, Counters
+from dyte_async._transport._lean import LeanAnswer, LeanLane, LeanRequest
 from dyte_async._writes import Recover, Settle
 from dyte_async.errors import (
     APIStatusError,
@@ -161,6 +163,16 @@ class Pipeline:
         #: the most bytes of one answer's body (decoded) read; past it ResponseTooLargeError.
         self.max_response_bytes = max_response_bytes
         self._counters = Counters()
+        #: the lean lane (`_transport._lean`), when the client we built runs on aiohttp.
+        self._lean: LeanLane | None = None
+
+    def use_lean(self, lane: LeanLane | None) -> None:
+        """Send every request through `lane` (None: through the httpx client).
+
+        Args:
+            lane: the lean lane of the client's own `AiohttpTransport`.
+        """
+        self._lean = lane
 
     def stats(self) -> ClientStats:
         c = self._counters
@@ -218,7 +230,13 @@ class Pipeline:
         started = self.clock.now()
         if deadline is None:
             deadline = started + (self.timeout if timeout is None else timeout)
-        request = self._requests.build(self._get_http(), method, path, params, json)
+        http = self._get_http()
+        lean = self._lean
+        request: httpx.Request | LeanRequest
+        if lean is not None:
+            request = lean.build(method, path, params, json)
+        else:
+            request = self._requests.build(http, method, path, params, json)
         call = _Call(method, path, started=started, deadline=deadline, idempotent=idempotent)
         self.budget.record_attempt()
         last: Failure | None = None
@@ -227,11 +245,18 @@ class Pipeline:
             outcome = await self._attempt(request, call, attempt)
             if isinstance(outcome, _OutOfTime):
                 self._out_of_time(call, outcome, attempt, last)
-            if isinstance(outcome, httpx.Response):
-                if outcome.is_success:
+            if not isinstance(outcome, Failure):
+                status = outcome.status_code
+                if 200 <= status < 300:
                     self.budget.record_success()
-                    return decode_envelope(outcome, method=method, path=path)
-                outcome = self._status_failure(outcome, call, attempt)
+                    return decode_answer(
+                        status,
+                        outcome.content,
+                        method=method,
+                        path=path,
+                        as_response=functools.partial(_as_httpx, outcome),
+                    )
+                outcome = self._status_failure(_as_httpx(outcome), call, attempt)
             last = outcome
             found = await self._after_failure(
                 call, outcome, attempt, recover, settle if maybe_applied else None
@@ -390,8 +415,8 @@ class Pipeline:
         _raise(failure)
 
     async def _attempt(
-        self, request: httpx.Request, call: _Call, attempt: int
-    ) -> httpx.Response | Failure | _OutOfTime:
+        self, request: httpx.Request | LeanRequest, call: _Call, attempt: int
+    ) -> httpx.Response | LeanAnswer | Failure | _OutOfTime:
         """One attempt within what is left of the deadline: a concurrency slot, then
         `_rate_limited`. Every way of running out of time becomes an `_OutOfTime`."""
         remaining = call.deadline - self.clock.now()
@@ -417,8 +442,8 @@ class Pipeline:
         return _OutOfTime("waiting for a connection slot", in_flight=False)
 
     async def _rate_limited(
-        self, request: httpx.Request, call: _Call, attempt: int, trace: _Trace
-    ) -> httpx.Response | Failure | _OutOfTime:
+        self, request: httpx.Request | LeanRequest, call: _Call, attempt: int, trace: _Trace
+    ) -> httpx.Response | LeanAnswer | Failure | _OutOfTime:
         """A rate-limit slot, held until the attempt ends (answer, failure or
         cancellation), so the limiter counts the window from when the server may last
         have seen the request (`SlidingWindowLimiter.release`); then `_transmit`."""
@@ -438,16 +463,29 @@ class Pipeline:
             limiter.release(slot)
 
     async def _transmit(
-        self, request: httpx.Request, call: _Call, attempt: int, remaining: float, trace: _Trace
-    ) -> httpx.Response | Failure:
-        """Send the request with httpx timeouts of what is left, read its answer, and
-        turn a transport failure into a `Failure`."""
+        self,
+        request: httpx.Request | LeanRequest,
+        call: _Call,
+        attempt: int,
+        remaining: float,
+        trace: _Trace,
+    ) -> httpx.Response | LeanAnswer | Failure:
+        """Send the request with timeouts of what is left (the lean lane: one for the
+        whole attempt; httpx: connect, read, write and pool), read its answer, and turn a
+        transport failure into a `Failure`."""
         http = self._get_http()
-        request.extensions["timeout"] = self._timeouts(remaining)
         self._counters.requests += 1
         trace.sent_at = self.clock.now()
+        response: httpx.Response | LeanAnswer
         try:
-            response = await send_and_read(http, request, self.max_response_bytes)
+            if isinstance(request, LeanRequest):
+                limit = self.attempt_timeout
+                response = await request.lane.exchange(
+                    request, remaining if limit is None or remaining < limit else limit
+                )
+            else:
+                request.extensions["timeout"] = self._timeouts(remaining)
+                response = await send_and_read(http, request, self.max_response_bytes)
         except httpx.HTTPError as exc:
             self._log_attempt(call, type(exc).__name__, attempt, trace)
             return network_failure(call.method, call.path, exc, call.idempotent)
@@ -507,6 +545,11 @@ class Pipeline:
                 failure.retry_after = self.policy.backoff(attempt)
             self.limiter.pause_for(failure.retry_after)
         return failure
+
+
+def _as_httpx(answer: httpx.Response | LeanAnswer) -> httpx.Response:
+    """The answer as an `httpx.Response` (the lean lane's made only when needed)."""
+    return answer if isinstance(answer, httpx.Response) else answer.to_httpx()
 
 
 def _raise(failure: Failure) -> NoReturn:
