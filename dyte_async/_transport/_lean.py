@@ -179,11 +179,16 @@ class LeanLane:
         Raises:
             RuntimeError: the lane is closed.
         """
-        if self._session is not None:
-            return self._session
         import aiohttp
         import yarl
 
+        if self._url is None:
+            self._errors = aiohttp_errors()
+            self._timeout = aiohttp.ClientTimeout
+            # aiohttp reads a URL string into a yarl.URL: a client asks for the same few.
+            self._url = functools.lru_cache(maxsize=512)(yarl.URL)
+        if self._session is not None:
+            return self._session
         if self._closed:
             raise RuntimeError("this transport is closed")
         limits = self._transport.limits
@@ -205,9 +210,6 @@ class LeanLane:
             timeout=aiohttp.ClientTimeout(total=None),
             trust_env=False,  # as the httpx lane: no proxy from the environment
         )
-        self._errors = aiohttp_errors()
-        self._timeout = aiohttp.ClientTimeout
-        self._url = functools.lru_cache(maxsize=512)(functools.partial(yarl.URL, encoded=True))
         return self._session
 
     def build(
