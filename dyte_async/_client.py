@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 from urllib.parse import quote
 
+import attrs
 import httpx
 
 from dyte_async._clock import Clock
@@ -36,6 +37,8 @@ from dyte_async._transport._lean import lean_lane
 from dyte_async.errors import ClientClosedError, ConfigurationError
 
 if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
     from dyte_async._fanout import FanOut
     from dyte_async.resources.active_sessions import ActiveSessions
     from dyte_async.resources.livestreams import Livestreams
@@ -91,6 +94,15 @@ class AsyncDyte:
             is undone, incrementally), success or error, on every transport and with
             `http_client=`: past it the call fails with `ResponseTooLargeError` (never
             retried) and the connection is closed. Default 4 MiB.
+        redis: a Redis URL (`redis://`, `rediss://`, `unix://`) or a `redis.asyncio.Redis`
+            (the `[redis]` extra; `DYTE_REDIS_URL` when None): `rate_limit` becomes the
+            limit of every client sharing the key, in any process or machine, and a 429
+            pauses all of them (asyncio only). Redis unreachable: calls go on under a
+            local limit (see `fleet_size_hint`) with one WARNING.
+        rate_limit_key: the fleet's key in Redis (default: derived from the base URL and
+            the org id, so the clients of one organization share it).
+        fleet_size_hint: how many processes share the limit: while Redis is down each
+            keeps `requests // fleet_size_hint` of it to itself. Default 1.
 
     Raises:
         ConfigurationError: credentials missing or holding a control or non-ASCII
@@ -118,6 +130,9 @@ class AsyncDyte:
         clock: Clock | None = None,
         headers: Mapping[str, str] | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        redis: str | Redis | None = None,
+        rate_limit_key: str | None = None,
+        fleet_size_hint: int = 1,
         _authorization: str | None = None,
         _default_rate_limit: RateLimit = DYTE_RATE_LIMIT,
     ) -> None:
@@ -141,6 +156,9 @@ class AsyncDyte:
             clock=clock,
             headers=headers,
             max_response_bytes=max_response_bytes,
+            redis=redis,
+            rate_limit_key=rate_limit_key,
+            fleet_size_hint=fleet_size_hint,
         )
         self._config = config
         self.base_url = config.base_url
@@ -162,7 +180,7 @@ class AsyncDyte:
             # Our own client carries the headers; a client passed in gets them per request.
             headers=config.headers if config.http_client is not None else None,
             policy=config.retry,
-            limiter=make_limiter(config.rate_limit, config.clock),
+            limiter=make_limiter(config.rate_limit, config.clock, config.fleet),
             max_concurrency=config.max_concurrency,
             timeout=config.timeout,
             connect_timeout=config.connect_timeout,
@@ -328,8 +346,11 @@ class AsyncDyte:
             return
         self._closed = True
         http, self._http = self._http, None
-        if http is not None and http is not self._config.http_client:
-            await http.aclose()
+        try:
+            if http is not None and http is not self._config.http_client:
+                await http.aclose()
+        finally:
+            await self._pipeline.limiter.aclose()
 
     # -- fan-out ---------------------------------------------------------------------------
 
@@ -361,7 +382,9 @@ class AsyncDyte:
 
     def stats(self) -> ClientStats:
         """Counters since the client was made: requests, retries, 429s, limiter waits."""
-        return self._pipeline.stats()
+        stats = self._pipeline.stats()
+        fallbacks = getattr(self._pipeline.limiter, "fallbacks", 0)
+        return attrs.evolve(stats, limiter_fallbacks=fallbacks) if fallbacks else stats
 
     @property
     def clock(self) -> Clock:

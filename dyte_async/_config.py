@@ -22,7 +22,7 @@ import httpx
 from dyte_async._body import DEFAULT_MAX_RESPONSE_BYTES
 from dyte_async._clock import SYSTEM_CLOCK, Clock
 from dyte_async._net import is_loopback, parse_http_url
-from dyte_async._ratelimit import DYTE_DEFAULT, REALTIMEKIT_DEFAULT, RateLimit
+from dyte_async._ratelimit import DYTE_DEFAULT, REALTIMEKIT_DEFAULT, Fleet, RateLimit
 from dyte_async._retry import RetryPolicy
 from dyte_async._transport import HTTP_BACKENDS, HttpBackend
 from dyte_async.errors import ConfigurationError
@@ -86,6 +86,7 @@ class ClientConfig:
             `http_client`, whose owner owns the transport).
         clock: the clock the client reads time from.
         max_response_bytes: the most bytes of one answer's body read (decoded).
+        fleet: the Redis the rate limit is shared through (`redis=`), or None.
     """
 
     base_url: str
@@ -103,6 +104,7 @@ class ClientConfig:
     allow_insecure_http: bool
     clock: Clock
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    fleet: Fleet | None = None
 
     @classmethod
     def build(
@@ -128,6 +130,9 @@ class ClientConfig:
         headers: Mapping[str, str] | None = None,
         environ: Mapping[str, str] | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        redis: object | None = None,
+        rate_limit_key: str | None = None,
+        fleet_size_hint: int = 1,
     ) -> ClientConfig:
         """The configuration of `AsyncDyte(...)` with these arguments.
 
@@ -138,6 +143,7 @@ class ClientConfig:
             base_url: `DYTE_BASE_URL` when None, else Dyte's v2 API.
             default_rate_limit: the limit `rate_limit=DEFAULT` stands for.
             environ: the environment to read (default: `os.environ`).
+            redis: a Redis URL or redis-py asyncio client; `DYTE_REDIS_URL` when None.
             The others: as `AsyncDyte`'s.
 
         Raises:
@@ -146,13 +152,14 @@ class ClientConfig:
                 unknown backend. Checked in that order; messages never show a secret.
         """
         env = os.environ if environ is None else environ
-        authorization, account = _credentials(org_id, api_key, authorization, env)
+        authorization, account, org = _credentials(org_id, api_key, authorization, env)
         insecure_ok = allow_insecure_http or http_client is not None
         url = _base_url(base_url, env, allow_insecure_http=insecure_ok)
         _check_limits(timeout, connect_timeout, attempt_timeout, max_concurrency)
         policy = _retry_policy(retry, max_retries)
         _check_backend(http_backend)
         _check_max_response_bytes(max_response_bytes)
+        fleet = _fleet(redis, rate_limit_key, fleet_size_hint, env, default_key=(url, org))
         return cls(
             base_url=url,
             account=account,
@@ -169,13 +176,15 @@ class ClientConfig:
             allow_insecure_http=insecure_ok,
             clock=clock or SYSTEM_CLOCK,
             max_response_bytes=max_response_bytes,
+            fleet=fleet,
         )
 
 
 def _credentials(
     org_id: str | None, api_key: str | None, authorization: str | None, env: Mapping[str, str]
-) -> tuple[str, str]:
-    """The `Authorization` header and the account as the repr shows it (org id masked).
+) -> tuple[str, str, str]:
+    """The `Authorization` header, the account as the repr shows it (org id masked), and
+    the org id ("" with a ready `authorization`).
 
     A ready `authorization` is used as it is; else `Basic base64(org_id:api_key)`, each
     credential from its argument or else from the environment.
@@ -183,7 +192,7 @@ def _credentials(
     if authorization is not None:
         scheme, _, token = authorization.strip().partition(" ")
         authorization = f"{scheme} {clean_credential(token, 'api_token')}"
-        return authorization, _mask(org_id) if org_id else "realtimekit"
+        return authorization, _mask(org_id) if org_id else "realtimekit", ""
     org_id = _given_or_env(org_id, "org_id", env, "DYTE_ORG_ID")
     api_key = _given_or_env(api_key, "api_key", env, "DYTE_API_KEY")
     if not org_id or not api_key:
@@ -196,7 +205,7 @@ def _credentials(
             "missing credentials: pass org_id= and api_key=, or set " + " and ".join(missing)
         )
     token = base64.b64encode(f"{org_id}:{api_key}".encode()).decode("ascii")
-    return f"Basic {token}", _mask(org_id)
+    return f"Basic {token}", _mask(org_id), org_id
 
 
 def clean_credential(value: str, name: str) -> str:
@@ -249,6 +258,43 @@ def _base_url(given: str | None, env: Mapping[str, str], *, allow_insecure_http:
             "or pass allow_insecure_http=True"
         )
     return url.rstrip("/")
+
+
+def _fleet(
+    redis: object | None,
+    key: str | None,
+    fleet_size_hint: int,
+    env: Mapping[str, str],
+    *,
+    default_key: tuple[str, str],
+) -> Fleet | None:
+    """The fleet `redis=` (else `DYTE_REDIS_URL`) makes this client a member of, or None."""
+    from dyte_async._ratelimit._redis_connect import check_redis_url, derive_key
+
+    if redis is None:
+        url = env.get("DYTE_REDIS_URL", "").strip()
+        if not url:
+            return None
+        redis = check_redis_url(url, "DYTE_REDIS_URL")
+    elif isinstance(redis, str):
+        redis = check_redis_url(redis)
+    if key is None:
+        key = derive_key(*default_key)
+    elif not _is_key(key):
+        raise ConfigurationError("rate_limit_key must be a non-empty string without braces")
+    if not _is_count(fleet_size_hint):
+        raise ConfigurationError(
+            f"fleet_size_hint must be an integer >= 1, not {fleet_size_hint!r}"
+        )
+    return Fleet(redis=redis, key=key.strip(), fleet_size_hint=fleet_size_hint)
+
+
+def _is_key(key: object) -> bool:
+    return isinstance(key, str) and bool(key.strip()) and "{" not in key and "}" not in key
+
+
+def _is_count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
 def _headers(authorization: str, extra: Mapping[str, str] | None) -> Mapping[str, str]:

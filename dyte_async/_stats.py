@@ -18,6 +18,8 @@ class ClientStats:
         rate_limited: 429 answers received.
         limiter_wait_seconds: total time calls waited for the client-side rate limiter.
         recovered: ambiguous writes answered by a recovery read instead of a second write.
+        limiter_fallbacks: attempts paced by the in-process fallback limiter while the
+            fleet's Redis (`redis=`) was unreachable.
     """
 
     requests: int = 0
@@ -26,6 +28,7 @@ class ClientStats:
     rate_limited: int = 0
     limiter_wait_seconds: float = 0.0
     recovered: int = 0
+    limiter_fallbacks: int = 0
 
 
 class Counters:

@@ -107,6 +107,10 @@ class Limiter(Protocol):
         """
         ...
 
+    async def aclose(self) -> None:
+        """Send what is still pending and let go of what the limiter holds (idempotent)."""
+        ...
+
 
 _NO_SLOT = Slot(-math.inf)
 
@@ -148,6 +152,9 @@ class NoLimiter:
         Args:
             seconds: ignored.
         """
+
+    async def aclose(self) -> None:
+        """Nothing to close."""
 
     def __repr__(self) -> str:
         return "NoLimiter()"

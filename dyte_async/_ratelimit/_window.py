@@ -247,6 +247,9 @@ class SlidingWindowLimiter:
         self._paused_until = until
         self._reschedule(now)
 
+    async def aclose(self) -> None:
+        """Nothing to close: the window lives in this process."""
+
     def _trim(self, now: float) -> None:
         # A slot leaves the log once out of the window; one with a future start stays
         # (with all after it) until it has begun, so a pause can still move it.

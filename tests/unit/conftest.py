@@ -23,8 +23,8 @@ from dyte_async.testing import FakeClock
 BASE = "https://api.dyte.io/v2"
 #: Where `clock` starts (any value far from zero, so "time 0" bugs show).
 START = 1000.0
-#: The environment variables the library reads (credentials, base URL, log level).
-DYTE_ENVIRONMENT = ("DYTE_ORG_ID", "DYTE_API_KEY", "DYTE_BASE_URL", "DYTE_LOG")
+#: The environment variables the library reads (credentials, base URL, log level, Redis).
+DYTE_ENVIRONMENT = ("DYTE_ORG_ID", "DYTE_API_KEY", "DYTE_BASE_URL", "DYTE_LOG", "DYTE_REDIS_URL")
 
 #: What `make` gives: ``make(**options)`` is an `AsyncDyte` on `router` and `clock`.
 Factory = Callable[..., AsyncDyte]

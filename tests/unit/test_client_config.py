@@ -76,6 +76,9 @@ def test_the_public_signatures_stay_as_they_are() -> None:
         ("clock", KW, "None"),
         ("headers", KW, "None"),
         ("max_response_bytes", KW, "4194304"),
+        ("redis", KW, "None"),
+        ("rate_limit_key", KW, "None"),
+        ("fleet_size_hint", KW, "1"),
     ]
     rtk = inspect.signature(AsyncDyte.realtimekit).parameters.values()
     assert [(p.name, p.kind) for p in rtk] == [
