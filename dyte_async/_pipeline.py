@@ -54,7 +54,7 @@ import httpx
 from dyte_async._body import DEFAULT_MAX_RESPONSE_BYTES, send_and_read
 from dyte_async._classify import network_failure, status_failure
 from dyte_async._clock import Clock
-from dyte_async._ratelimit import Limiter, LimiterTimeout
+from dyte_async._ratelimit import Limiter, LimiterTimeout, NoLimiter, Slot
 from dyte_async._request import RequestBuilder
 from dyte_async._response import Envelope, decode_answer
 from dyte_async._retry import (
@@ -69,7 +69,7 @@ from dyte_async._retry import (
     decide,
 )
 from dyte_async._stats import ClientStats, Counters
-from dyte_async._transport._lean import LeanAnswer, LeanLane, LeanRequest
+from dyte_async._transport._lean import LeanAnswer, LeanLane, LeanRequest, expired
 from dyte_async._writes import Recover, Settle
 from dyte_async.errors import (
     APIStatusError,
@@ -88,6 +88,10 @@ _GIVE_UP_REASONS = {
     "cap": "the server's Retry-After exceeds the cap",
     "deadline": "the wait would outlast the call's deadline",
 }
+
+
+#: The slot of an attempt under `NoLimiter` (which ignores what it is given back).
+_UNLIMITED = Slot(0.0)
 
 
 class _OutOfTime:
@@ -423,6 +427,11 @@ class Pipeline:
         if remaining <= 0:
             return _OutOfTime("before the attempt", in_flight=False)
         trace = _Trace()
+        if isinstance(request, LeanRequest):
+            outcome = await self._attempt_now(request, call, attempt, trace)
+            if outcome is not None:
+                return outcome
+            remaining = call.deadline - self.clock.now()
         with anyio.move_on_after(remaining):
             # A call made in a cancelled scope sends nothing (the fast path below would not
             # notice: it does not go through the event loop when a slot is free).
@@ -440,6 +449,45 @@ class Pipeline:
             self._log_attempt(call, "deadline", attempt, trace)
             return _OutOfTime("while the request was in flight", in_flight=True)
         return _OutOfTime("waiting for a connection slot", in_flight=False)
+
+    async def _attempt_now(
+        self, request: LeanRequest, call: _Call, attempt: int, trace: _Trace
+    ) -> httpx.Response | LeanAnswer | Failure | _OutOfTime | None:
+        """The attempt without a cancel scope, when nothing has to wait: a concurrency slot
+        and a rate-limit slot free now. Its one wait, the exchange, has its own timeout of
+        at most what is left of the deadline (`LeanLane.exchange`), so a scope could not
+        fire first. None (nothing taken, nothing sent) when something would wait: then
+        the scoped path runs."""
+        # A call made in a cancelled scope sends nothing (nothing below awaits before the
+        # request is written).
+        await anyio.lowlevel.checkpoint_if_cancelled()
+        slots = self._slots
+        try:
+            slots.acquire_nowait()
+        except anyio.WouldBlock:
+            return None
+        try:
+            slot = self._slot_now()
+            if slot is None:
+                return None
+            try:
+                remaining = call.deadline - self.clock.now()
+                if remaining <= 0:
+                    return _OutOfTime("before the attempt", in_flight=False)
+                return await self._transmit(request, call, attempt, remaining, trace)
+            finally:
+                self.limiter.release(slot)
+        finally:
+            slots.release()
+
+    def _slot_now(self) -> Slot | None:
+        """A rate-limit slot starting now without waiting, or None when the limiter would
+        make this attempt wait (or cannot tell without waiting)."""
+        limiter = self.limiter
+        if type(limiter) is NoLimiter:
+            return _UNLIMITED
+        try_now: Callable[[], Slot | None] | None = getattr(limiter, "try_acquire_now", None)
+        return None if try_now is None else try_now()
 
     async def _rate_limited(
         self, request: httpx.Request | LeanRequest, call: _Call, attempt: int, trace: _Trace
@@ -469,7 +517,7 @@ class Pipeline:
         attempt: int,
         remaining: float,
         trace: _Trace,
-    ) -> httpx.Response | LeanAnswer | Failure:
+    ) -> httpx.Response | LeanAnswer | Failure | _OutOfTime:
         """Send the request with timeouts of what is left (the lean lane: one for the
         whole attempt; httpx: connect, read, write and pool), read its answer, and turn a
         transport failure into a `Failure`."""
@@ -477,16 +525,22 @@ class Pipeline:
         self._counters.requests += 1
         trace.sent_at = self.clock.now()
         response: httpx.Response | LeanAnswer
+        by_deadline = False  # the lean lane's timeout is what is left of the deadline
         try:
             if isinstance(request, LeanRequest):
                 limit = self.attempt_timeout
+                by_deadline = limit is None or remaining <= limit
                 response = await request.lane.exchange(
-                    request, remaining if limit is None or remaining < limit else limit
+                    request, remaining if limit is None or remaining <= limit else limit
                 )
             else:
                 request.extensions["timeout"] = self._timeouts(remaining)
                 response = await send_and_read(http, request, self.max_response_bytes)
         except httpx.HTTPError as exc:
+            if isinstance(request, LeanRequest) and by_deadline and expired(exc):
+                # The call's deadline ran out in flight: as when the attempt's scope fires.
+                self._log_attempt(call, "deadline", attempt, trace)
+                return _OutOfTime("while the request was in flight", in_flight=True)
             self._log_attempt(call, type(exc).__name__, attempt, trace)
             return network_failure(call.method, call.path, exc, call.idempotent)
         except ResponseTooLargeError as exc:

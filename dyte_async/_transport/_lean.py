@@ -26,8 +26,10 @@ header, and sends them per request otherwise, so no request leaves without them.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json as jsonlib
+import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
@@ -46,9 +48,16 @@ if TYPE_CHECKING:
 
     from dyte_async._transport._aiohttp import AiohttpTransport
 
-__all__ = ["LeanAnswer", "LeanLane", "LeanRequest", "lean_lane"]
+__all__ = ["LeanAnswer", "LeanLane", "LeanRequest", "expired", "lean_lane"]
 
 _JSON_HEADERS: Final = {"Content-Type": "application/json"}
+#: What aiohttp raises when a request's total timeout fires (its subclasses are the
+#: connect and read timeouts).
+_TOTAL_TIMEOUTS: Final = frozenset({TimeoutError, asyncio.TimeoutError})
+_NO_CONTENT_TYPE: Final = ("Content-Type",)
+_BODYLESS: Final = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+#: The shortest total timeout given to aiohttp (0 or less would mean none at all).
+_SHORTEST: Final = 1e-6
 _HTTP_11: Final = b"HTTP/1.1"
 
 
@@ -206,7 +215,6 @@ class LeanLane:
             headers=self.headers,
             cookie_jar=aiohttp.DummyCookieJar(),
             auto_decompress=False,  # inflated here, under the cap
-            skip_auto_headers=("Content-Type",),
             timeout=aiohttp.ClientTimeout(total=None),
             trust_env=False,  # as the httpx lane: no proxy from the environment
         )
@@ -247,7 +255,8 @@ class LeanLane:
 
         Args:
             request: from `build`.
-            timeout: seconds for the whole attempt (connect, send, read the body).
+            timeout: seconds for the whole attempt (connect, send, read the body);
+                when they run out, the error is one `expired` recognizes.
 
         Returns:
             The answer, its body read and decoded.
@@ -272,9 +281,19 @@ class LeanLane:
                 request.url,
                 data=request.body,
                 headers=headers,
+                # aiohttp would announce a body-less write as application/octet-stream.
+                skip_auto_headers=(
+                    _NO_CONTENT_TYPE
+                    if request.body is None and request.method not in _BODYLESS
+                    else None
+                ),
                 allow_redirects=False,
+                # Never rounded up (aiohttp rounds past 5 s by default): the call's
+                # deadline may be what bounds this attempt (`expired`).
                 timeout=self._timeout(
-                    total=timeout, sock_connect=connect if connect < timeout else timeout
+                    total=timeout if timeout > _SHORTEST else _SHORTEST,
+                    sock_connect=connect if connect < timeout else timeout,
+                    ceil_threshold=math.inf,
                 ),
             )
             try:
@@ -285,7 +304,7 @@ class LeanLane:
             finally:
                 response.release()
         except self._errors as exc:
-            raise from_aiohttp(exc, request.to_httpx()) from exc
+            raise from_aiohttp(exc, request.to_httpx()) from exc  # `expired` reads the cause
         encoding = response.headers.get("Content-Encoding")
         if encoding is not None:
             try:
@@ -333,6 +352,16 @@ class LeanLane:
         session, self._session = self._session, None
         if session is not None:
             await session.close()
+
+
+def expired(exc: BaseException) -> bool:
+    """Whether `exc` (raised by `LeanLane.exchange`) says the attempt's whole time ran out
+    (aiohttp's total timeout), rather than its connect timeout or the network.
+
+    Args:
+        exc: the httpx error, before `_errors.sanitize` replaced its cause.
+    """
+    return isinstance(exc, httpx.ReadTimeout) and type(exc.__cause__) in _TOTAL_TIMEOUTS
 
 
 def lean_lane(

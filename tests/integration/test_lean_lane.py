@@ -508,3 +508,36 @@ async def test_the_rate_limit_counts_every_lean_attempt() -> None:
         with anyio.fail_after(5), pytest.raises(APITimeoutError):
             await dyte.livestreams.get_active("m1", timeout=0.5)
     assert len(server.heads) == 5
+
+
+# -- the attempt without a cancel scope (nothing waits) --------------------------------------
+
+
+async def test_a_deadline_in_flight_reads_as_when_the_scope_fires() -> None:
+    async with serve(never_answer) as (base, server), client(base) as dyte:
+        with anyio.fail_after(5), pytest.raises(APITimeoutError) as caught:
+            await dyte._pipeline.send("POST", "/meetings", json={}, idempotent=False, timeout=0.3)
+        assert dyte.stats().requests == 1
+    assert "deadline passed while the request was in flight" in str(caught.value)
+    assert len(server.heads) == 1  # no second attempt, no recovery read
+
+
+async def test_a_call_in_a_cancelled_scope_sends_nothing() -> None:
+    async with serve(ok) as (base, server), client(base) as dyte:
+        await dyte.livestreams.get_active("m1")  # the session is open, a connection pooled
+        with anyio.CancelScope() as scope:
+            scope.cancel()
+            await dyte.livestreams.get_active("m1")
+        assert scope.cancelled_caught
+        await dyte.livestreams.get_active("m1")
+    assert len(server.heads) == 2
+
+
+async def test_a_deadline_past_five_seconds_is_kept_to_the_millisecond() -> None:
+    # aiohttp rounds a timeout longer than 5 s up to a whole second unless told not to.
+    async with serve(never_answer) as (base, _), client(base) as dyte:
+        began = anyio.current_time()
+        with anyio.fail_after(10), pytest.raises(APITimeoutError):
+            await dyte.livestreams.get_active("m1", timeout=5.05)
+        elapsed = anyio.current_time() - began
+    assert 5.0 <= elapsed < 5.5
