@@ -329,7 +329,13 @@ class AsyncDyte:
         return self._closed
 
     async def __aenter__(self) -> AsyncDyte:
-        self._get_http()
+        self._get_http()  # the transport (and the lean lane's session) made in the loop now
+        # Warm start: the livestream resource's modules and the hot decoders, not at the
+        # first call (`import dyte_async` stays lazy).
+        from dyte_async._convert import warm
+
+        _ = self.livestreams
+        warm()
         return self
 
     async def __aexit__(

@@ -410,6 +410,19 @@ def make_converter() -> cattrs.Converter:
 converter = make_converter()
 
 
+#: The models decoded on every poll and most calls: their decoders are made by `warm`.
+_HOT_MODELS: Final = (Livestream, LivestreamSession, ActiveSession)
+
+
+def warm() -> None:
+    """Make the decoders of the hot models now (when a client opens), not at first use:
+    each model's generated function and the hook of each of its fields' types."""
+    for cls in _HOT_MODELS:
+        _hook_for(converter, cls)
+        for field in attrs.fields(attrs.resolve_types(cls)):
+            _hook_for(converter, field.type)
+
+
 def structure(data: Any, cls: type[T]) -> T:
     """Decode `data` as `cls`, or raise `ResponseDecodeError` saying what did not fit."""
     if not isinstance(data, Mapping):

@@ -521,7 +521,12 @@ class Pipeline:
         """Send the request with timeouts of what is left (the lean lane: one for the
         whole attempt; httpx: connect, read, write and pool), read its answer, and turn a
         transport failure into a `Failure`."""
-        http = self._get_http()
+        http: httpx.AsyncClient | None = None
+        lane = request.lane if isinstance(request, LeanRequest) else None
+        if lane is None:
+            http = self._get_http()
+        elif lane.closed:  # closed with the client, at once (`AiohttpTransport.aclose`)
+            raise ClientClosedError("this AsyncDyte client is closed; make a new one")
         self._counters.requests += 1
         trace.sent_at = self.clock.now()
         response: httpx.Response | LeanAnswer
@@ -534,6 +539,7 @@ class Pipeline:
                     request, remaining if limit is None or remaining <= limit else limit
                 )
             else:
+                assert http is not None
                 request.extensions["timeout"] = self._timeouts(remaining)
                 response = await send_and_read(http, request, self.max_response_bytes)
         except httpx.HTTPError as exc:
@@ -551,7 +557,8 @@ class Pipeline:
                 status_code=exc.status_code,
             ) from None
         except RuntimeError as exc:
-            if http.is_closed:  # closed before or while the request was in flight
+            closed = http.is_closed if http is not None else lane is not None and lane.closed
+            if closed:  # closed before or while the request was in flight
                 raise ClientClosedError("this AsyncDyte client was closed during the call") from exc
             raise
         self._log_attempt(call, str(response.status_code), attempt, trace)

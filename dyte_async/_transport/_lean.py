@@ -176,11 +176,18 @@ class LeanLane:
         self._timeout: Any = None
         self._url: Any = None
         transport.attach(self)
+        if _loop_running():  # made inside the loop (`async with`): warm now, not at the first call
+            self.open()
 
     @property
     def session(self) -> aiohttp.ClientSession | None:
         """The lane's session, once opened."""
         return self._session
+
+    @property
+    def closed(self) -> bool:
+        """True once `aclose` was called (its transport is closed)."""
+        return self._closed
 
     def open(self) -> aiohttp.ClientSession:
         """Open the session now (inside the event loop), if not yet open.
@@ -352,6 +359,14 @@ class LeanLane:
         session, self._session = self._session, None
         if session is not None:
             await session.close()
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def expired(exc: BaseException) -> bool:

@@ -27,6 +27,7 @@ from dyte_async import (
     APIConnectionError,
     APITimeoutError,
     AsyncDyte,
+    ClientClosedError,
     DyteError,
     NotFoundError,
     RateLimit,
@@ -541,3 +542,32 @@ async def test_a_deadline_past_five_seconds_is_kept_to_the_millisecond() -> None
             await dyte.livestreams.get_active("m1", timeout=5.05)
         elapsed = anyio.current_time() - began
     assert 5.0 <= elapsed < 5.5
+
+
+async def test_closing_the_client_ends_calls_in_flight_and_refuses_new_ones() -> None:
+    async def slow(stream: anyio.abc.SocketStream, head: bytes, body: bytes) -> bool:
+        await anyio.sleep(0.3)
+        await stream.send(answer())
+        return True
+
+    async with serve(slow) as (base, server):
+        dyte = client(base)
+        await dyte.__aenter__()
+        await dyte.livestreams.get_active("m1")
+        errors: list[BaseException] = []
+
+        async def call() -> None:
+            try:
+                await dyte.livestreams.get_active("m1")
+            except DyteError as exc:
+                errors.append(exc)
+
+        with anyio.fail_after(5):
+            async with anyio.create_task_group() as group:
+                group.start_soon(call)
+                await anyio.sleep(0.1)  # in flight
+                await dyte.aclose()
+        with pytest.raises(ClientClosedError):
+            await dyte.livestreams.get_active("m1")
+    assert [type(e) for e in errors] == [ClientClosedError]
+    assert len(server.heads) == 2
