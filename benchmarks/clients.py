@@ -32,6 +32,16 @@ class Client:
     open: Opener
     #: the raw client whose transport this one runs on (for the overhead of our layers).
     baseline: str | None = None
+    #: a module this client needs (left out of the run when it is not installed).
+    requires: str | None = None
+
+    def available(self) -> bool:
+        """Whether what this client needs is installed."""
+        if self.requires is None:
+            return True
+        import importlib.util
+
+        return importlib.util.find_spec(self.requires) is not None
 
 
 @contextlib.asynccontextmanager
@@ -133,6 +143,28 @@ def dyte(backend: str, transport: str | None = None, *, limiter: bool = False) -
     return open_dyte
 
 
+@contextlib.asynccontextmanager
+async def cloudflare_aiohttp(base: str) -> AsyncIterator[Call]:
+    """The peer: Cloudflare's own SDK (`cloudflare` on PyPI) on its aiohttp backend,
+    reading the same answer as a typed model (RealtimeKit's path; the server answers any)."""
+    from cloudflare import AsyncCloudflare, DefaultAioHttpClient
+
+    async with AsyncCloudflare(
+        api_token="bench-token",
+        base_url=base + "/client/v4",
+        http_client=DefaultAioHttpClient(),
+        timeout=TIMEOUT,
+    ) as client:
+        livestreams = client.realtime_kit.livestreams
+
+        async def call() -> Any:
+            return await livestreams.get_meeting_active_livestreams(
+                MEETING, account_id="bench-account", app_id="bench-app"
+            )
+
+        yield call
+
+
 CLIENTS: tuple[Client, ...] = (
     Client("aiohttp", "raw aiohttp", "asyncio", raw_aiohttp),
     Client("httpx", "raw httpx (httpcore)", "asyncio", raw_httpx),
@@ -179,5 +211,19 @@ CLIENTS: tuple[Client, ...] = (
         "trio",
         dyte("auto"),
         baseline="trio:httpx+guarded",
+    ),
+    Client(
+        "trio:dyte+limiter",
+        "dyte_async on trio, default rate limit on (not binding)",
+        "trio",
+        dyte("auto", limiter=True),
+        baseline="trio:httpx+guarded",
+    ),
+    Client(
+        "cloudflare[aiohttp]",
+        "Cloudflare SDK on its aiohttp backend (the peer)",
+        "asyncio",
+        cloudflare_aiohttp,
+        requires="cloudflare",
     ),
 )
