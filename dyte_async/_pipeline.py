@@ -20,17 +20,27 @@ Every request the client sends (resources, paginators, the poller) goes through
   once an earlier attempt may have taken effect (a 404 for a `stop` retried after a lost
   answer, a 409 for a `start`), so a write that happened is never reported as failed.
 
-Every request goes through the public `AsyncClient.send` (streamed) and is read and
-closed there, so its connection goes back to the pool whatever happens; it is built once
-per call by `_request.RequestBuilder`. Every answer's body (success or error) is read
-under `max_response_bytes`, its gzip/deflate inflated incrementally (`_body`): past the
-cap the call fails with `ResponseTooLargeError`, never retried, and the connection is
-closed unread rather than pooled.
+On asyncio, the client we build sends through its lean lane (`_transport._lean`): straight
+to aiohttp, no httpx `Request`/`Response` per call, one timeout per attempt; the same
+error mapping and answer decoder as the httpx lane. Otherwise (trio, `transport=`,
+`http_client=`) every request goes through the public `AsyncClient.send` (streamed) and
+is read and closed there, so its connection goes back to the pool whatever happens; it is
+built once per call by `_request.RequestBuilder`.
+
+An attempt that finds a concurrency slot and a rate-limit slot free at once (the
+limiter's `try_acquire_now`) runs on the lean lane without a cancel scope: its exchange's
+one timeout is at most what is left of the deadline, and its expiry reads as the scope's
+would (`_OutOfTime`, in flight). Anything that waits runs inside the attempt's scope.
+
+Every answer's body (success or error) is read under `max_response_bytes`, its
+gzip/deflate inflated incrementally (`_body`): past the cap the call fails with
+`ResponseTooLargeError`, never retried, and the connection is closed unread rather than
+pooled.
 
 The send path, one idea per function: `send` (the loop over attempts), `_attempt` (deadline
-and concurrency slot), `_rate_limited` (the limiter slot), `_transmit` (httpx), what a
-failure means (`_classify`), the pure retry decision (`_retry.decide`) and `_after_failure`
-(recover, give up or sleep).
+and concurrency slot; `_attempt_now` when nothing waits), `_rate_limited` (the limiter
+slot), `_transmit` (the lean lane or httpx), what a failure means (`_classify`), the pure
+retry decision (`_retry.decide`) and `_after_failure` (recover, give up or sleep).
 
 Logging (logger ``dyte_async``): one DEBUG line per attempt (method, path, status or
 failure, attempt number, elapsed time) and one INFO line per retry (reason and wait).

@@ -26,7 +26,6 @@ header, and sends them per request otherwise, so no request leaves without them.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import json as jsonlib
 import math
@@ -51,9 +50,6 @@ if TYPE_CHECKING:
 __all__ = ["LeanAnswer", "LeanLane", "LeanRequest", "expired", "lean_lane"]
 
 _JSON_HEADERS: Final = {"Content-Type": "application/json"}
-#: What aiohttp raises when a request's total timeout fires (its subclasses are the
-#: connect and read timeouts).
-_TOTAL_TIMEOUTS: Final = frozenset({TimeoutError, asyncio.TimeoutError})
 _NO_CONTENT_TYPE: Final = ("Content-Type",)
 _BODYLESS: Final = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 #: The shortest total timeout given to aiohttp (0 or less would mean none at all).
@@ -362,11 +358,22 @@ class LeanLane:
 
 
 def _loop_running() -> bool:
+    import asyncio  # imported here: `import dyte_async` does not need asyncio
+
     try:
         asyncio.get_running_loop()
     except RuntimeError:
         return False
     return True
+
+
+@functools.cache
+def _total_timeouts() -> frozenset[type[BaseException]]:
+    """What aiohttp raises when a request's total timeout fires (its subclasses are the
+    connect and read timeouts): asyncio's TimeoutError, the builtin one from 3.11."""
+    import asyncio
+
+    return frozenset({TimeoutError, asyncio.TimeoutError})
 
 
 def expired(exc: BaseException) -> bool:
@@ -376,7 +383,7 @@ def expired(exc: BaseException) -> bool:
     Args:
         exc: the httpx error, before `_errors.sanitize` replaced its cause.
     """
-    return isinstance(exc, httpx.ReadTimeout) and type(exc.__cause__) in _TOTAL_TIMEOUTS
+    return isinstance(exc, httpx.ReadTimeout) and type(exc.__cause__) in _total_timeouts()
 
 
 def lean_lane(

@@ -262,12 +262,13 @@ async def test_a_session_without_the_constant_headers_gets_them_per_request() ->
     async with serve(ok) as (base, server), client(base) as dyte:
         lane = lane_of(dyte)
         assert lane is not None
-        bare = aiohttp.ClientSession()
+        own, bare = lane.session, aiohttp.ClientSession()
         try:
             lane._session = bare  # as if something had opened a session without them
             await dyte.livestreams.get_active("m1")
             await dyte._pipeline.send("POST", "/meetings", json={"title": "x"})
         finally:
+            lane._session = own  # closed with the client
             await bare.close()
     for head in server.heads:
         headers = headers_of(head)

@@ -13,7 +13,7 @@ import pytest
 
 from dyte_async import ResponseDecodeError
 from dyte_async._convert import _KEPT_AS_IS, _parse_datetime, converter, structure
-from dyte_async._response import MAX_JSON_DEPTH, _json_bytes, _loads, decode_answer
+from dyte_async._response import MAX_JSON_DEPTH, _json_bytes, _parser, decode_answer
 from dyte_async.models import Livestream
 
 
@@ -23,8 +23,8 @@ def no_response() -> Any:
 
 def test_orjson_is_used_when_installed() -> None:
     orjson = pytest.importorskip("orjson")
-    assert _loads(b'{"a": 1}') == orjson.loads(b'{"a": 1}')
-    assert _loads is not json.loads
+    assert _parser()(b'{"a": 1}') == orjson.loads(b'{"a": 1}')
+    assert _parser() is not json.loads
 
 
 @pytest.mark.parametrize(
@@ -37,7 +37,7 @@ def test_orjson_is_used_when_installed() -> None:
     ],
 )
 def test_the_fast_parser_reads_what_json_loads_reads(body: bytes) -> None:
-    ours, theirs = _loads(body), json.loads(body)
+    ours, theirs = _parser()(body), json.loads(body)
     if isinstance(theirs.get("a"), float) and math.isnan(theirs["a"]):
         assert math.isnan(ours["a"])
         assert ours["b"] == theirs["b"]
@@ -47,15 +47,15 @@ def test_the_fast_parser_reads_what_json_loads_reads(body: bytes) -> None:
 
 def test_integers_past_64_bits_are_read_as_numbers_of_the_same_size() -> None:
     # The one documented difference: orjson reads them as floats (the API sends none).
-    value = _loads(b'{"big": 123456789012345678901234567890}')["big"]
+    value = _parser()(b'{"big": 123456789012345678901234567890}')["big"]
     assert value == pytest.approx(123456789012345678901234567890)
-    assert _loads(b"18446744073709551615") == 2**64 - 1  # 64 bits: exact
+    assert _parser()(b"18446744073709551615") == 2**64 - 1  # 64 bits: exact
 
 
 @pytest.mark.parametrize("body", [b"{", b"not json", b"\xff\xfe\xfa", b'{"a": 1} trailing'])
 def test_the_fast_parser_fails_as_json_loads_fails(body: bytes) -> None:
     errors = []
-    for loads in (_loads, json.loads):
+    for loads in (_parser(), json.loads):
         try:
             loads(body)
         except ValueError as exc:  # JSONDecodeError or UnicodeDecodeError
