@@ -64,41 +64,19 @@ import httpx
 from dyte_async._body import DEFAULT_MAX_RESPONSE_BYTES, send_and_read
 from dyte_async._classify import network_failure, status_failure
 from dyte_async._clock import Clock
+from dyte_async._pipeline_failures import Call, FailureHandling, raise_failure
 from dyte_async._ratelimit import Limiter, LimiterTimeout, NoLimiter, Slot
 from dyte_async._request import RequestBuilder
 from dyte_async._response import Envelope, decode_answer
-from dyte_async._retry import (
-    Decision,
-    Failure,
-    GiveUp,
-    RecoverFirst,
-    RetryBudget,
-    RetryIn,
-    RetryPolicy,
-    SettleNow,
-    decide,
-)
+from dyte_async._retry import Failure, RetryBudget, RetryPolicy
 from dyte_async._stats import ClientStats, Counters
 from dyte_async._transport._lean import LeanAnswer, LeanLane, LeanRequest, expired
 from dyte_async._writes import Recover, Settle
-from dyte_async.errors import (
-    APIStatusError,
-    APITimeoutError,
-    ClientClosedError,
-    DyteError,
-    ResponseTooLargeError,
-)
+from dyte_async.errors import APITimeoutError, ClientClosedError, ResponseTooLargeError
 
 __all__ = ["Pipeline", "logger"]
 
 logger = logging.getLogger("dyte_async")
-
-# What the INFO line says when a retry does not fit (`GiveUp.why`).
-_GIVE_UP_REASONS = {
-    "cap": "the server's Retry-After exceeds the cap",
-    "deadline": "the wait would outlast the call's deadline",
-}
-
 
 #: The slot of an attempt under `NoLimiter` (which ignores what it is given back).
 _UNLIMITED = Slot(0.0)
@@ -114,21 +92,6 @@ class _OutOfTime:
         self.in_flight = in_flight
 
 
-class _Call:
-    """What every attempt of one call shares."""
-
-    __slots__ = ("deadline", "idempotent", "method", "path", "started")
-
-    def __init__(
-        self, method: str, path: str, *, started: float, deadline: float, idempotent: bool
-    ) -> None:
-        self.method = method
-        self.path = path
-        self.started = started
-        self.deadline = deadline
-        self.idempotent = idempotent
-
-
 class _Trace:
     """When an attempt was sent, and how long it waited for the rate limiter."""
 
@@ -139,7 +102,7 @@ class _Trace:
         self.waited = 0.0
 
 
-class Pipeline:
+class Pipeline(FailureHandling):
     """Sends requests for one client. Shared by every concurrent call of that client."""
 
     def __init__(
@@ -251,7 +214,7 @@ class Pipeline:
             request = lean.build(method, path, params, json)
         else:
             request = self._requests.build(http, method, path, params, json)
-        call = _Call(method, path, started=started, deadline=deadline, idempotent=idempotent)
+        call = Call(method, path, started=started, deadline=deadline, idempotent=idempotent)
         self.budget.record_attempt()
         last: Failure | None = None
         maybe_applied = False
@@ -281,12 +244,12 @@ class Pipeline:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _out_of_time(
-        self, call: _Call, outcome: _OutOfTime, attempt: int, last: Failure | None
+        self, call: Call, outcome: _OutOfTime, attempt: int, last: Failure | None
     ) -> NoReturn:
         """The deadline check: raise the timeout, or the last failure when a retry did not
         fit in (the last answer is the real news)."""
         if last is not None and not outcome.in_flight:
-            _raise(last)
+            raise_failure(last)
         raise APITimeoutError(
             f"{call.method} {call.path}: the call's deadline passed {outcome.where} "
             f"(attempt {attempt}, {self.clock.now() - call.started:.2f}s)",
@@ -294,142 +257,8 @@ class Pipeline:
             url=call.path,
         )
 
-    async def _after_failure(
-        self,
-        call: _Call,
-        failure: Failure,
-        attempt: int,
-        recover: Recover | None,
-        settle: Settle | None,
-    ) -> Envelope | None:
-        """Act on `decide`: return the recovered or settled answer, sleep before a retry
-        (None), or raise the failure's error. `settle`: the call's rule, passed only once
-        an earlier attempt may have taken effect."""
-        decision = self._decide(
-            call,
-            failure,
-            attempt,
-            can_recover=recover is not None,
-            settled_by=settle.statuses if settle is not None else frozenset(),
-        )
-        if isinstance(decision, SettleNow):
-            assert settle is not None
-            return await self._settle(call, failure, settle)
-        if isinstance(decision, RecoverFirst):
-            assert recover is not None
-            found = await self._recover(call, failure, recover)
-            if found is not None:
-                return found
-            failure = failure.after_recovery()
-            decision = self._decide(call, failure, attempt, can_recover=False)
-        if isinstance(decision, GiveUp):
-            self._give_up(call, failure, decision)
-        assert isinstance(decision, RetryIn)
-        self.budget.try_acquire()
-        self._counters.retries += 1
-        logger.info(
-            "%s %s: retry %d/%d in %.2fs after %s (%.2fs elapsed)",
-            call.method,
-            call.path,
-            attempt,
-            self.policy.max_retries,
-            decision.delay,
-            failure.reason,
-            self.clock.now() - call.started,
-        )
-        if decision.delay > 0:
-            await self.clock.sleep(decision.delay)
-        return None
-
-    def _decide(
-        self,
-        call: _Call,
-        failure: Failure,
-        attempt: int,
-        *,
-        can_recover: bool,
-        settled_by: frozenset[int] = frozenset(),
-    ) -> Decision:
-        return decide(
-            failure,
-            attempt=attempt,
-            policy=self.policy,
-            remaining=call.deadline - self.clock.now(),
-            budget_tokens=self.budget.tokens,
-            can_recover=can_recover,
-            settled_by=settled_by,
-            after_maybe_applied=bool(settled_by),
-        )
-
-    async def _recover(self, call: _Call, failure: Failure, recover: Recover) -> Envelope | None:
-        """Ask `recover` whether the ambiguous write happened; raise when it cannot tell."""
-        try:
-            found = await recover(call.deadline)
-        except DyteError as exc:
-            logger.info(
-                "%s %s: not retried after %s: the recovery check failed (%s)",
-                call.method,
-                call.path,
-                failure.reason,
-                _describe(exc),
-            )
-            _raise(failure)
-        if found is not None:
-            self._counters.recovered += 1
-            logger.info(
-                "%s %s: recovered after %s: the write had taken effect",
-                call.method,
-                call.path,
-                failure.reason,
-            )
-        return found
-
-    async def _settle(self, call: _Call, failure: Failure, settle: Settle) -> Envelope:
-        """The call's `Settle` rule matched: log it and return its result."""
-        logger.info(
-            "%s %s: %s after an earlier attempt may have taken effect: %s",
-            call.method,
-            call.path,
-            failure.reason,
-            settle.meaning,
-        )
-        self._counters.recovered += 1
-        if settle.resolve is None:
-            return Envelope(data=None, body={}, status_code=failure.status or 200)
-        try:
-            return await settle.resolve(call.deadline)
-        except DyteError as exc:
-            logger.info(
-                "%s %s: %s stands: reading the result failed (%s)",
-                call.method,
-                call.path,
-                failure.reason,
-                _describe(exc),
-            )
-            _raise(failure)
-
-    def _give_up(self, call: _Call, failure: Failure, decision: GiveUp) -> NoReturn:
-        """Log why the failure is not retried (and count a budget refusal), then raise it."""
-        if decision.why == "budget":
-            self._counters.retries_refused += 1
-            logger.info(
-                "%s %s: retry refused by the retry budget after %s",
-                call.method,
-                call.path,
-                failure.reason,
-            )
-        elif decision.why != "final":
-            logger.info(
-                "%s %s: not retried after %s: %s",
-                call.method,
-                call.path,
-                failure.reason,
-                _GIVE_UP_REASONS[decision.why],
-            )
-        _raise(failure)
-
     async def _attempt(
-        self, request: httpx.Request | LeanRequest, call: _Call, attempt: int
+        self, request: httpx.Request | LeanRequest, call: Call, attempt: int
     ) -> httpx.Response | LeanAnswer | Failure | _OutOfTime:
         """One attempt within what is left of the deadline: a concurrency slot, then
         `_rate_limited`. Every way of running out of time becomes an `_OutOfTime`."""
@@ -461,7 +290,7 @@ class Pipeline:
         return _OutOfTime("waiting for a connection slot", in_flight=False)
 
     async def _attempt_now(
-        self, request: LeanRequest, call: _Call, attempt: int, trace: _Trace
+        self, request: LeanRequest, call: Call, attempt: int, trace: _Trace
     ) -> httpx.Response | LeanAnswer | Failure | _OutOfTime | None:
         """The attempt without a cancel scope, when nothing has to wait: a concurrency slot
         and a rate-limit slot free now. Its one wait, the exchange, has its own timeout of
@@ -500,7 +329,7 @@ class Pipeline:
         return None if try_now is None else try_now()
 
     async def _rate_limited(
-        self, request: httpx.Request | LeanRequest, call: _Call, attempt: int, trace: _Trace
+        self, request: httpx.Request | LeanRequest, call: Call, attempt: int, trace: _Trace
     ) -> httpx.Response | LeanAnswer | Failure | _OutOfTime:
         """A rate-limit slot, held until the attempt ends (answer, failure or
         cancellation), so the limiter counts the window from when the server may last
@@ -523,7 +352,7 @@ class Pipeline:
     async def _transmit(
         self,
         request: httpx.Request | LeanRequest,
-        call: _Call,
+        call: Call,
         attempt: int,
         remaining: float,
         trace: _Trace,
@@ -586,7 +415,7 @@ class Pipeline:
             "pool": remaining,
         }
 
-    def _log_attempt(self, call: _Call, result: str, attempt: int, trace: _Trace) -> None:
+    def _log_attempt(self, call: Call, result: str, attempt: int, trace: _Trace) -> None:
         """The DEBUG line of one attempt that was sent (method, path, result, timing)."""
         if trace.sent_at is not None and logger.isEnabledFor(logging.DEBUG):
             waited = trace.waited
@@ -600,7 +429,7 @@ class Pipeline:
                 f", {waited:.3f}s waiting for the rate limit" if waited > 0 else "",
             )
 
-    def _status_failure(self, response: httpx.Response, call: _Call, attempt: int) -> Failure:
+    def _status_failure(self, response: httpx.Response, call: Call, attempt: int) -> Failure:
         """Classify an error answer; a 429 is counted and pauses the whole client."""
         failure = status_failure(
             response,
@@ -621,14 +450,3 @@ class Pipeline:
 def _as_httpx(answer: httpx.Response | LeanAnswer) -> httpx.Response:
     """The answer as an `httpx.Response` (the lean lane's made only when needed)."""
     return answer if isinstance(answer, httpx.Response) else answer.to_httpx()
-
-
-def _raise(failure: Failure) -> NoReturn:
-    """Raise the failure's error, chained to the httpx exception behind it."""
-    raise failure.error from failure.cause
-
-
-def _describe(error: BaseException) -> str:
-    if isinstance(error, APIStatusError):
-        return f"status {error.status_code}"
-    return type(error).__name__
