@@ -80,9 +80,16 @@ if TYPE_CHECKING:
         ViewType,
         WaitingRoomType,
     )
+    from dyte_async.resources._fields import (
+        NULL,
+        MeetingFields,
+        MeetingUpdateFields,
+        ParticipantUpdateFields,
+        PresetFields,
+    )
     from dyte_async.webhooks import WebhookKeyError, WebhookPayloadError
 
-__all__ = [
+__all__ = [  # noqa: RUF022 - plain sorted() order (NULL among the N), as test_exports checks
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
@@ -115,16 +122,21 @@ __all__ = [
     "MediaConfig",
     "MediaPermissions",
     "Meeting",
+    "MeetingFields",
     "MeetingStatus",
+    "MeetingUpdateFields",
     "ModerationResult",
+    "NULL",
     "NotFoundError",
     "Page",
     "Participant",
+    "ParticipantUpdateFields",
     "PermissionDeniedError",
     "PluginPermissions",
     "PollPermissions",
     "Preset",
     "PresetConfig",
+    "PresetFields",
     "PresetPermissions",
     "PresetSummary",
     "PrivateChatPermissions",
@@ -195,6 +207,16 @@ _LAZY: dict[str, str] = {
             "WaitingRoomType",
         ),
         "dyte_async.models",
+    ),
+    **dict.fromkeys(
+        (
+            "NULL",
+            "MeetingFields",
+            "MeetingUpdateFields",
+            "ParticipantUpdateFields",
+            "PresetFields",
+        ),
+        "dyte_async.resources._fields",
     ),
     "WebhookKeyError": "dyte_async.webhooks",
     "WebhookPayloadError": "dyte_async.webhooks",

@@ -7,7 +7,7 @@ import logging
 import os
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Final, TypeVar
 from urllib.parse import quote
 
 import attrs
@@ -28,6 +28,7 @@ from dyte_async._config import (
     Default,
     clean_credential,
 )
+from dyte_async._fleet import open_link
 from dyte_async._pipeline import Pipeline, logger
 from dyte_async._ratelimit import RateLimit, make_limiter
 from dyte_async._retry import RetryPolicy
@@ -38,8 +39,11 @@ from dyte_async.errors import ClientClosedError, ConfigurationError
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
+    from typing_extensions import Unpack
 
+    from dyte_async._client_options import ClientOptions
     from dyte_async._fanout import FanOut
+    from dyte_async._fleet._wakeups import Wakeups
     from dyte_async.resources.active_sessions import ActiveSessions
     from dyte_async.resources.livestreams import Livestreams
     from dyte_async.resources.meetings import Meetings
@@ -161,15 +165,22 @@ class AsyncDyte:
             fleet_size_hint=fleet_size_hint,
         )
         self._config = config
-        self.base_url = config.base_url
-        self.rate_limit = config.rate_limit
-        self.retry = config.retry
+        self.base_url: str = config.base_url
+        self.rate_limit: RateLimit | None = config.rate_limit
+        self.retry: RetryPolicy = config.retry
         self._http: httpx.AsyncClient | None = http_client
         # The transport under the client we build (None with `http_client=`), so tests and
         # diagnostics need not read httpx's private `AsyncClient._transport`.
         self._transport: httpx.AsyncBaseTransport | None = None
         self._closed = False
         self._loop: object | None = None  # the event loop of the first use
+        #: the fleet's Redis (`redis=`), shared by the limiter and the wake-ups
+        self._link = open_link(config.fleet)
+        self._wakeups: Wakeups | None = None
+        if self._link is not None:
+            from dyte_async._fleet._wakeups import Wakeups
+
+            self._wakeups = Wakeups(self._link)
         self._pipeline = self._build_pipeline(config)
         _configure_logging_from_env()
 
@@ -180,7 +191,7 @@ class AsyncDyte:
             # Our own client carries the headers; a client passed in gets them per request.
             headers=config.headers if config.http_client is not None else None,
             policy=config.retry,
-            limiter=make_limiter(config.rate_limit, config.clock, config.fleet),
+            limiter=make_limiter(config.rate_limit, config.clock, self._link),
             max_concurrency=config.max_concurrency,
             timeout=config.timeout,
             connect_timeout=config.connect_timeout,
@@ -198,7 +209,12 @@ class AsyncDyte:
         """Livestreams: start, stop, status, waits and listings (`resources.livestreams`)."""
         from dyte_async.resources.livestreams import Livestreams
 
-        return Livestreams(self._pipeline)
+        if self._wakeups is None or self._link is None:
+            return Livestreams(self._pipeline)
+        from dyte_async._fleet._reads import SharedReads
+
+        reader = SharedReads(self._pipeline, self._link, self._wakeups)
+        return Livestreams(self._pipeline, wakeups=self._wakeups, reader=reader)
 
     @functools.cached_property
     def meetings(self) -> Meetings:
@@ -242,14 +258,17 @@ class AsyncDyte:
         )
 
     @classmethod
-    def realtimekit(cls, account_id: str, app_id: str, api_token: str, **options: Any) -> AsyncDyte:
+    def realtimekit(
+        cls, account_id: str, app_id: str, api_token: str, **options: Unpack[ClientOptions]
+    ) -> AsyncDyte:
         """A client for Cloudflare RealtimeKit (Dyte's successor).
 
         Args:
             account_id: the Cloudflare account id.
             app_id: the RealtimeKit app id.
             api_token: a Cloudflare API token with the Realtime permissions.
-            **options: any option of `AsyncDyte` (`base_url` overrides the computed one).
+            **options: any option of `AsyncDyte` (`ClientOptions`, typed like the
+                constructor's; `base_url` overrides the computed one).
 
         Raises:
             ConfigurationError: an empty or malformed id, or no token; a control or
@@ -357,6 +376,10 @@ class AsyncDyte:
                 await http.aclose()
         finally:
             await self._pipeline.limiter.aclose()
+            if self._wakeups is not None:
+                await self._wakeups.aclose()
+            if self._link is not None:
+                await self._link.aclose()
 
     # -- fan-out ---------------------------------------------------------------------------
 

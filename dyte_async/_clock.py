@@ -33,9 +33,11 @@ class SystemClock:
     __slots__ = ()
 
     def now(self) -> float:
+        """Seconds on `time.monotonic`."""
         return time.monotonic()
 
     async def sleep(self, seconds: float) -> None:
+        """Wait `seconds` (negative: none) with `anyio.sleep` (a checkpoint: cancellable)."""
         await anyio.sleep(max(0.0, seconds))
 
     def __repr__(self) -> str:

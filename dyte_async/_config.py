@@ -21,8 +21,9 @@ import httpx
 
 from dyte_async._body import DEFAULT_MAX_RESPONSE_BYTES
 from dyte_async._clock import SYSTEM_CLOCK, Clock
+from dyte_async._fleet import Fleet
 from dyte_async._net import is_loopback, parse_http_url
-from dyte_async._ratelimit import DYTE_DEFAULT, REALTIMEKIT_DEFAULT, Fleet, RateLimit
+from dyte_async._ratelimit import DYTE_DEFAULT, REALTIMEKIT_DEFAULT, RateLimit
 from dyte_async._retry import RetryPolicy
 from dyte_async._transport import HTTP_BACKENDS, HttpBackend
 from dyte_async.errors import ConfigurationError
@@ -269,7 +270,7 @@ def _fleet(
     default_key: tuple[str, str],
 ) -> Fleet | None:
     """The fleet `redis=` (else `DYTE_REDIS_URL`) makes this client a member of, or None."""
-    from dyte_async._ratelimit._redis_connect import check_redis_url, derive_key
+    from dyte_async._fleet._link import check_redis_url, derive_key
 
     if redis is None:
         url = env.get("DYTE_REDIS_URL", "").strip()

@@ -28,7 +28,10 @@ Error messages never carry credentials, tokens or stream keys.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias, Union
+
+if TYPE_CHECKING:
+    from dyte_async.models import Livestream, LivestreamStatus
 
 __all__ = [
     "APIConnectionError",
@@ -65,6 +68,10 @@ class ConfigurationError(DyteError, ValueError):
 
 class InvalidArgumentError(DyteError, ValueError):
     """An argument breaks a rule of the API; nothing was sent."""
+
+
+#: A decoded JSON value: what `APIStatusError.body` holds.
+JsonValue: TypeAlias = Union["dict[str, JsonValue]", "list[JsonValue]", str, int, float, bool, None]
 
 
 class ClientClosedError(DyteError, RuntimeError):
@@ -109,7 +116,7 @@ class APIStatusError(DyteError):
         status_code: int,
         code: int | str | None = None,
         request_id: str | None = None,
-        body: Any = None,
+        body: JsonValue = None,
         headers: dict[str, str] | None = None,
         method: str = "",
         url: str = "",
@@ -119,8 +126,8 @@ class APIStatusError(DyteError):
         self.status_code = status_code
         self.code = code
         self.request_id = request_id
-        self.body = body
-        self.headers = headers or {}
+        self.body: JsonValue = body
+        self.headers: dict[str, str] = headers or {}
         self.method = method
         self.url = url
 
@@ -181,7 +188,7 @@ class ResponseDecodeError(DyteError):
         super().__init__(message)
         self.message = message
         self.status_code = status_code
-        self.body = body[:2000]
+        self.body: str = body[:2000]
 
 
 class ResponseTooLargeError(ResponseDecodeError):
@@ -200,9 +207,15 @@ class LivestreamErroredError(DyteError):
         err_message: the session's `err_message`, when the API gave one.
     """
 
-    def __init__(self, message: str, *, livestream: Any = None, err_message: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        livestream: Livestream | None = None,
+        err_message: str | None = None,
+    ) -> None:
         super().__init__(message)
-        self.livestream = livestream
+        self.livestream: Livestream | None = livestream
         self.err_message = err_message
 
 
@@ -215,10 +228,14 @@ class WaitTimeoutError(DyteError, TimeoutError):
     """
 
     def __init__(
-        self, message: str, *, last_status: Any = None, pending: tuple[str, ...] = ()
+        self,
+        message: str,
+        *,
+        last_status: LivestreamStatus | None = None,
+        pending: tuple[str, ...] = (),
     ) -> None:
         super().__init__(message)
-        self.last_status = last_status
+        self.last_status: LivestreamStatus | None = last_status
         self.pending = pending
 
 

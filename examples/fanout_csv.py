@@ -5,7 +5,8 @@
 
 The CSV has a `meeting_id` column. Each row's outcome is printed as it finishes; one
 failure never stops the others; the exit status is 1 when any failed, 2 for bad usage.
-(`dyte-async livestreams start --from-file meetings.csv` does the same from the shell.)
+(`dyte-async livestreams start --from-file meetings.csv --failed-out failed.csv` does the
+same from the shell, and writes the meetings to run again with `--from-file failed.csv`.)
 """
 
 from __future__ import annotations

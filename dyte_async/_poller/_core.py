@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable
 
+from dyte_async._clock import Clock
 from dyte_async._pipeline import Pipeline, logger
 from dyte_async._poller._deadlines import Deadlines
 from dyte_async._poller._driver import Driver, interrupt
 from dyte_async._poller._existence import Existence
 from dyte_async._poller._listing import ListSource
+from dyte_async._poller._reader import Reader
 from dyte_async._poller._reads import is_transient, is_unreadable, same
 from dyte_async._poller._settings import (
     ACTIVE_STATUSES,
@@ -27,7 +29,7 @@ from dyte_async._poller._settings import (
     deadline_after,
 )
 from dyte_async._poller._single import SingleSource
-from dyte_async._poller._source import Source
+from dyte_async._poller._source import PollerHooks, Source
 from dyte_async._poller._state import Meeting, Waiter
 from dyte_async.errors import DyteError, LivestreamErroredError, WaitTimeoutError
 from dyte_async.models import Livestream, LivestreamStatus
@@ -67,23 +69,34 @@ class Poller:
         deadlines: the deadlines of the waits.
     """
 
-    def __init__(self, pipeline: Pipeline, *, rand: Callable[[], float] = random.random) -> None:
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        *,
+        rand: Callable[[], float] = random.random,
+        hooks: PollerHooks | None = None,
+        reader: Reader | None = None,
+    ) -> None:
         self.pipeline = pipeline
-        self.clock = pipeline.clock
-        self.jitter = 0.1
-        self.backoff = 1.25
-        self.max_backoff = 2.0
+        #: where the polls send their reads (the fleet's shared reads, or the pipeline)
+        self.reader: Reader = pipeline if reader is None else reader
+        #: told when the first meeting is waited on and when the last one is done
+        self.hooks = hooks
+        self.clock: Clock = pipeline.clock
+        self.jitter: float = 0.1
+        self.backoff: float = 1.25
+        self.max_backoff: float = 2.0
         self.rand = rand
         self.list_threshold = LIST_THRESHOLD
         self.page_size = LIST_PAGE_SIZE
         self.check_concurrency = EXISTS_CHECK_CONCURRENCY
         self.checks_per_round = EXISTS_CHECKS_PER_ROUND
         self.check_grace = EXISTS_CHECK_GRACE
-        self.existence = Existence(pipeline)
-        self.deadlines = Deadlines(self.clock)
+        self.existence: Existence = Existence(pipeline)
+        self.deadlines: Deadlines = Deadlines(self.clock)
         #: `await next(waiter)`: drive or wait until the waiter has news (True) or its
         #: deadline passed (False). The driver's own method: a blocked wait holds no extra frame.
-        self.next = Driver(self).next
+        self.next: Callable[[Waiter], Awaitable[bool]] = Driver(self).next
         self._meetings: dict[str, Meeting] = {}
         self._by_livestream: dict[str, Meeting] = {}
         self._list = ListSource()
@@ -116,6 +129,16 @@ class Poller:
                 source.rewake = True
             source.next_due = min(source.next_due, now)
             interrupt(source)
+
+    def wake_list(self) -> None:
+        """Make the organization's list poll happen now (another process saw it change)."""
+        source = self._list
+        if not source.meetings:
+            return
+        if source.polling:
+            source.rewake = True
+        source.next_due = min(source.next_due, self.clock.now())
+        interrupt(source)
 
     def _to_wake(self, meeting_id: str | None, livestream_id: str | None) -> list[Source]:
         meetings: list[Meeting | None]
@@ -211,6 +234,8 @@ class Poller:
     def _subscribe(self, waiter: Waiter, meeting_id: str) -> None:
         meeting = self._meetings.get(meeting_id)
         if meeting is None:
+            if not self._meetings and self.hooks is not None:
+                self.hooks.busy()
             meeting = self._meetings[meeting_id] = Meeting(
                 meeting_id, since=self.clock.now(), exists=self.existence.recall(meeting_id)
             )
@@ -256,6 +281,8 @@ class Poller:
         if meeting.livestream is not None:
             self._by_livestream.pop(meeting.livestream.id, None)
         meeting.source = None
+        if not self._meetings and self.hooks is not None:
+            self.hooks.idle()
 
     def unregister_all(self, waiter: Waiter) -> None:
         """Unsubscribe `waiter` from every meeting."""

@@ -43,7 +43,7 @@ class Deadlines:
         #: With the real clock a poll takes real time: while one is in flight, a watchdog
         #: expires the waits whose deadline falls inside it. (With an injected clock a
         #: request takes no time, and a sleeping watchdog would move the clock itself.)
-        self.watchdog = isinstance(clock, SystemClock)
+        self.watchdog: bool = isinstance(clock, SystemClock)
         # Sleeping drivers and watchdogs, by when they wake (a heap; finished ones are
         # dropped lazily).
         self._wakers: dict[int, anyio.CancelScope] = {}

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 
+from dyte_async._poller._reader import FRESH_FOR
 from dyte_async._poller._settings import DEFAULT_POLL_INTERVAL
 from dyte_async._poller._source import Source
 from dyte_async._poller._state import Waiter
@@ -167,12 +168,14 @@ class Driver:
         """One round of `source`, then its next due time."""
         poller = self._poller
         source.polling = True
+        fresh = FRESH_FOR.set(_base_interval(source))
         try:
             changed = await source.poll(poller, deadline)
         finally:
+            FRESH_FOR.reset(fresh)
             source.polling = False
         now = poller.clock.now()
-        base = min([w.interval for w in list(source.waiters())], default=DEFAULT_POLL_INTERVAL)
+        base = _base_interval(source)
         if changed or source.interval is None:
             interval = base
         else:
@@ -184,3 +187,8 @@ class Driver:
             source.next_due = now
         else:
             source.next_due = now + interval * (1.0 - poller.jitter * poller.rand())
+
+
+def _base_interval(source: Source) -> float:
+    """The smallest `poll_interval` of the waits `source` serves (the default without any)."""
+    return min([w.interval for w in list(source.waiters())], default=DEFAULT_POLL_INTERVAL)

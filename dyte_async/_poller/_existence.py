@@ -28,8 +28,8 @@ class Existence:
     __slots__ = ("_checking", "_known", "limit", "pipeline")
 
     def __init__(self, pipeline: Pipeline, *, limit: int = KNOWN_MEETINGS) -> None:
-        self.pipeline = pipeline
-        self.limit = limit
+        self.pipeline: Pipeline = pipeline
+        self.limit: int = limit
         # Meetings known to exist, least recently seen first.
         self._known: dict[str, None] = {}
         # Meetings whose `GET /meetings/{id}` is in flight.

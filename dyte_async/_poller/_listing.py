@@ -135,7 +135,7 @@ class ListSource(Schedule):
         Page 1 tells how many LIVE livestreams there are; the other pages are then read
         `LIST_PAGE_CONCURRENCY` at a time, so a round of up to 17 pages takes two round trips.
         """
-        items, paging = await read_list(host.pipeline, LIVE, 1, host.page_size, deadline)
+        items, paging = await read_list(host.reader, LIVE, 1, host.page_size, deadline)
         _take(items, wanted, found)
         total = int_or_none(paging.get("total_count"))
         if total is None:
@@ -199,7 +199,7 @@ class ListSource(Schedule):
             for page_no in todo:
                 try:
                     items, paging = await read_list(
-                        host.pipeline, LIVE, page_no, host.page_size, deadline
+                        host.reader, LIVE, page_no, host.page_size, deadline
                     )
                 except DyteError as exc:
                     results[page_no] = exc
@@ -224,7 +224,7 @@ class ListSource(Schedule):
     ) -> bool:
         """Without a `total_count`: read pages one by one until a short or empty one."""
         for page_no in range(2, MAX_LIST_PAGES + 1):
-            items, paging = await read_list(host.pipeline, LIVE, page_no, host.page_size, deadline)
+            items, paging = await read_list(host.reader, LIVE, page_no, host.page_size, deadline)
             start = int_or_none(paging.get("start_offset"))
             if not items or (last_end is not None and start is not None and start <= last_end):
                 return True  # the end, or a server that ignores page_no
@@ -240,7 +240,7 @@ class ListSource(Schedule):
     async def _errored(self, host: PollHost, missing: set[str], deadline: float) -> bool:
         """Read the newest ERRORED page; confirm the livestreams of meetings waited on."""
         try:
-            items, _ = await read_list(host.pipeline, ERRORED, 1, host.page_size, deadline)
+            items, _ = await read_list(host.reader, ERRORED, 1, host.page_size, deadline)
         except DyteError as exc:
             host.failed(self, (), exc, listing=True)
             return False
@@ -283,12 +283,12 @@ class ListSource(Schedule):
             return False
         try:
             try:
-                current: Livestream | None = await read_active(host.pipeline, meeting_id, deadline)
+                current: Livestream | None = await read_active(host.reader, meeting_id, deadline)
             except NotFoundError:
                 current = None
             message = None
             if current is not None and current.status == ERRORED:
-                message = await err_message(host.pipeline, current, deadline)
+                message = await err_message(host.reader, current, deadline)
         except DyteError as exc:
             host.failed(self, (meeting,), exc, listing=False)
             return False

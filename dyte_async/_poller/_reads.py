@@ -15,7 +15,8 @@ from dyte_async._convert import (
     paging_from,
     structure,
 )
-from dyte_async._pipeline import Pipeline, logger
+from dyte_async._pipeline import logger
+from dyte_async._poller._reader import Reader
 from dyte_async._poller._settings import ERROR_DETAIL_GRACE
 from dyte_async.errors import (
     APIConnectionError,
@@ -76,7 +77,7 @@ def same(a: Livestream | None, b: Livestream | None) -> bool:
     return a.id == b.id and a.status == b.status
 
 
-async def read_active(pipeline: Pipeline, meeting_id: str, deadline: float) -> Livestream:
+async def read_active(pipeline: Reader, meeting_id: str, deadline: float) -> Livestream:
     """`GET /meetings/{id}/active-livestream`.
 
     Raises:
@@ -90,7 +91,7 @@ async def read_active(pipeline: Pipeline, meeting_id: str, deadline: float) -> L
 
 
 async def read_latest(
-    pipeline: Pipeline, meeting_id: str, known: Livestream | None, deadline: float
+    pipeline: Reader, meeting_id: str, known: Livestream | None, deadline: float
 ) -> Livestream | None:
     """The meeting's latest livestream, stopped or not (after a 404 of the active one).
 
@@ -140,7 +141,7 @@ def _newest(data: Any) -> Livestream | None:
 
 
 async def read_list(
-    pipeline: Pipeline, status: LivestreamStatus, page_no: int, page_size: int, deadline: float
+    pipeline: Reader, status: LivestreamStatus, page_no: int, page_size: int, deadline: float
 ) -> tuple[list[Livestream], Mapping[str, Any]]:
     """One page of ``GET /livestreams?status=...``, newest first: its items and paging."""
     envelope = await pipeline.send(
@@ -158,7 +159,7 @@ async def read_list(
     return items, paging_from(envelope.body)
 
 
-async def err_message(pipeline: Pipeline, livestream: Livestream, deadline: float) -> str | None:
+async def err_message(pipeline: Reader, livestream: Livestream, deadline: float) -> str | None:
     """The errored session's `err_message`, best effort (None when it cannot be read).
 
     It may take `ERROR_DETAIL_GRACE` seconds past `deadline` (not past the client's timeout).

@@ -27,22 +27,24 @@ class SingleSource(Schedule):
 
     __slots__ = ("inactive_known", "meeting")
 
+    last_error: DyteError | None  # declared (and slotted) by `Schedule`
+
     def __init__(self, meeting: Meeting, next_due: float) -> None:
         super().__init__(next_due)
-        self.meeting = meeting
+        self.meeting: Meeting = meeting
         #: the stopped livestream was read since the last active one
-        self.inactive_known = False
+        self.inactive_known: bool = False
 
     def waiters(self) -> Iterable[Waiter]:
+        """The waiters of the meeting."""
         return self.meeting.waiters
 
     async def poll(self, host: PollHost, deadline: float) -> bool:
+        """One round within `deadline`: the active livestream; True when the observation changed."""
         meeting = self.meeting
         try:
             try:
-                livestream: Livestream | None = await read_active(
-                    host.pipeline, meeting.id, deadline
-                )
+                livestream: Livestream | None = await read_active(host.reader, meeting.id, deadline)
                 self.inactive_known = False
             except NotFoundError:
                 exists = await host.existence.confirm(meeting, deadline)
@@ -67,7 +69,7 @@ class SingleSource(Schedule):
         meeting = self.meeting
         if meeting.n_inactive == 0:
             return None
-        livestream = await read_latest(host.pipeline, meeting.id, meeting.livestream, deadline)
+        livestream = await read_latest(host.reader, meeting.id, meeting.livestream, deadline)
         self.inactive_known = True
         return livestream
 
@@ -80,4 +82,4 @@ class SingleSource(Schedule):
             return None
         if meeting.observed and same(meeting.livestream, livestream):
             return None
-        return await err_message(host.pipeline, livestream, deadline)
+        return await err_message(host.reader, livestream, deadline)

@@ -27,15 +27,31 @@ if TYPE_CHECKING:
     from dyte_async._clock import Clock
     from dyte_async._pipeline import Pipeline
     from dyte_async._poller._existence import Existence
+    from dyte_async._poller._reader import Reader
     from dyte_async._poller._state import Meeting, Waiter
 
-__all__ = ["PollHost", "Schedule", "Source"]
+__all__ = ["PollHost", "PollerHooks", "Schedule", "Source"]
+
+
+class PollerHooks(Protocol):
+    """Told when the poller gets its first wait and loses its last (e.g. to listen for the
+    fleet's webhook wake-ups only while something waits)."""
+
+    def busy(self) -> None:
+        """The first meeting is waited on."""
+        ...
+
+    def idle(self) -> None:
+        """No meeting is waited on any more."""
+        ...
 
 
 class PollHost(Protocol):
     """What a source may use while it polls (the `Poller` implements it)."""
 
     pipeline: Pipeline
+    #: where the polls send their reads: the pipeline, or the fleet's shared reads
+    reader: Reader
     clock: Clock
     existence: Existence
     page_size: int
@@ -111,8 +127,8 @@ class Schedule:
         self.driver: Waiter | None = None
         self.idle: dict[Waiter, None] = {}
         self.interval: float | None = None
-        self.next_due = next_due
-        self.last_end = -math.inf
+        self.next_due: float = next_due
+        self.last_end: float = -math.inf
         self.last_error: DyteError | None = None
-        self.polling = False
-        self.rewake = False
+        self.polling: bool = False
+        self.rewake: bool = False

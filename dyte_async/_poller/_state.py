@@ -41,16 +41,16 @@ class Waiter:
     )
 
     def __init__(self, *, deadline: float, interval: float, full: bool, inactive: bool) -> None:
-        self.deadline = deadline
-        self.interval = interval
-        self.full = full
-        self.inactive = inactive
+        self.deadline: float = deadline
+        self.interval: float = interval
+        self.full: bool = full
+        self.inactive: bool = inactive
         self.meetings: dict[str, Meeting] = {}
         #: meetings whose observation changed since the waiter last looked (may repeat, and
         #: may name a meeting it has left: readers check)
         self.dirty: list[Meeting] = []
         self.error: DyteError | None = None
-        self.event = anyio.Event()
+        self.event: anyio.Event = anyio.Event()
         self.sleep_scope: anyio.CancelScope | None = None
 
     def kick(self) -> None:
@@ -100,26 +100,26 @@ class Meeting:
     )
 
     def __init__(self, meeting_id: str, *, since: float, exists: bool = False) -> None:
-        self.id = meeting_id
-        self.since = since
-        self.exists = exists
+        self.id: str = meeting_id
+        self.since: float = since
+        self.exists: bool = exists
         #: ``GET /meetings/{id}`` said 404: the error every wait on the meeting ends with
         self.missing: NotFoundError | None = None
         self.waiters: dict[Waiter, None] = {}
         #: how many of its waiters are `full` / `inactive`
-        self.n_full = 0
-        self.n_inactive = 0
+        self.n_full: int = 0
+        self.n_inactive: int = 0
         #: it may be served by the list (it has waiters, none of them `full`)
-        self.eligible = False
+        self.eligible: bool = False
         #: a poll has published an observation of it
-        self.observed = False
+        self.observed: bool = False
         self.livestream: Livestream | None = None
         self.err_message: str | None = None
         #: when (client's clock) its polls began to fail with answers that cannot be read,
         #: without a readable answer since (None: the last answer was read)
         self.failing_since: float | None = None
         #: when the last unreadable answer about it came (-inf: none yet)
-        self.unreadable_at = -math.inf
+        self.unreadable_at: float = -math.inf
         #: where its observations come from now (None once it has no waiter)
         self.source: Source | None = None
         #: its own poll loop, made the first time it needs one

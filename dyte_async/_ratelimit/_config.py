@@ -1,5 +1,4 @@
-"""`RateLimit`: the limit a client keeps, the documented defaults of the two services, and
-`Fleet`: the Redis a fleet of processes keeps one limit in."""
+"""`RateLimit`: the limit a client keeps, and the documented defaults of the two services."""
 
 from __future__ import annotations
 
@@ -9,7 +8,7 @@ import attrs
 
 from dyte_async.errors import ConfigurationError
 
-__all__ = ["DYTE_DEFAULT", "REALTIMEKIT_DEFAULT", "Fleet", "RateLimit"]
+__all__ = ["DYTE_DEFAULT", "REALTIMEKIT_DEFAULT", "RateLimit"]
 
 
 def _to_float(value: float) -> float:
@@ -55,21 +54,3 @@ DYTE_DEFAULT = RateLimit(2000, per=60.0)
 
 REALTIMEKIT_DEFAULT = RateLimit(250, per=10.0)
 """The default for Cloudflare RealtimeKit: 250 requests per 10 seconds."""
-
-
-@attrs.frozen(kw_only=True)
-class Fleet:
-    """A client's membership of a fleet sharing one `RateLimit` through Redis.
-
-    Attributes:
-        redis: a Redis URL (checked), or the caller's redis-py asyncio client.
-        key: the fleet's key in Redis (every process of the fleet uses the same).
-        fleet_size_hint: how many processes share the limit; while Redis is down each
-            one keeps ``requests // fleet_size_hint`` to itself.
-        timeout: seconds one Redis call may take before Redis counts as down.
-    """
-
-    redis: object = attrs.field(repr=False)
-    key: str
-    fleet_size_hint: int = 1
-    timeout: float = 1.0

@@ -44,8 +44,8 @@ class Slot:
     __slots__ = ("time", "waited")
 
     def __init__(self, time: float) -> None:
-        self.time = time
-        self.waited = 0.0
+        self.time: float = time
+        self.waited: float = 0.0
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.time!r})"

@@ -46,9 +46,9 @@ import anyio
 import sniffio
 
 from dyte_async._clock import Clock
+from dyte_async._fleet._link import describe, redis_errors
 from dyte_async._ratelimit._config import RateLimit
 from dyte_async._ratelimit._limiter import LimiterTimeout, Slot
-from dyte_async._ratelimit._redis_connect import describe, redis_errors
 from dyte_async._ratelimit._redis_script import SCRIPT, parse_reply, script_args, slot_keys
 from dyte_async._ratelimit._window import SlidingWindowLimiter
 from dyte_async.errors import ConfigurationError
@@ -146,11 +146,11 @@ class RedisLimiter:
         self._down_until: float | None = None  # in an outage: ask Redis again after
         self._closed = False
         #: total seconds callers waited for a slot (for statistics).
-        self.waited_total = 0.0
+        self.waited_total: float = 0.0
         #: attempts paced by the in-process fallback while Redis was unreachable.
-        self.fallbacks = 0
+        self.fallbacks: int = 0
         #: Redis calls made (round trips).
-        self.redis_calls = 0
+        self.redis_calls: int = 0
 
     @property
     def in_outage(self) -> bool:
@@ -269,12 +269,18 @@ class RedisLimiter:
             self._worker = asyncio.get_running_loop().create_task(self._work())
 
     async def _work(self) -> None:
+        stopped = True
         try:
             while await self._round():
                 pass
+            stopped = False
+        except Exception as error:  # never leave the queued callers hanging
+            self._outage(error)
         finally:
             self._worker = None
-            if self._down_until is None and not self._closed and (self._queue or self._pending()):
+            if stopped or self._closed:  # cancelled (aclose, loop shutdown) or failed
+                self._hand_to_fallback()
+            elif self._down_until is None and (self._queue or self._pending()):
                 self._kick()  # work arrived while this task was ending
 
     def _pending(self) -> bool:
@@ -311,7 +317,7 @@ class RedisLimiter:
             self._outage(error)
             return False
         self._recovered()
-        self._hand_out(waiters, granted, prefix, lease, now)
+        self._hand_out(waiters, granted, prefix, now)
         if self._waiting():
             self._fail_late(self._clock.now() + wait)
             if not self._pending():
@@ -331,14 +337,12 @@ class RedisLimiter:
         hold = _DEFAULT_LEASE if longest is None else max(0.0, longest)
         return hold + self._limit.per + self._lease_margin
 
-    def _hand_out(
-        self, waiters: list[_Waiter], granted: int, prefix: str, lease: float, now: float
-    ) -> None:
+    def _hand_out(self, waiters: list[_Waiter], granted: int, prefix: str, now: float) -> None:
         """Give the granted slots to the first callers still waiting, in order."""
-        ids = (f"{prefix}{i}" for i in range(1, granted + 1))
-        for slot_id in ids:
-            waiter = next((w for w in waiters if not w.done and w.slot is None), None)
-            slot = _RedisSlot(now, slot_id)
+        takers = (w for w in waiters if not w.done and w.slot is None)
+        for i in range(1, granted + 1):
+            slot = _RedisSlot(now, f"{prefix}{i}")
+            waiter = next(takers, None)
             if waiter is None:  # its caller left during the call: the slot goes back
                 self.release(slot)
                 continue
@@ -366,6 +370,10 @@ class RedisLimiter:
                 self._fallback_rate,
             )
         self._down_until = self._clock.now() + self._retry_after
+        self._hand_to_fallback()
+
+    def _hand_to_fallback(self) -> None:
+        """Send every queued caller to the in-process fallback."""
         for waiter in self._queue:
             if not waiter.done:
                 waiter.fallback = True

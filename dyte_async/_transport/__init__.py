@@ -7,6 +7,8 @@
 - `_httpcore`: `GuardedHTTPCoreTransport`, an httpx transport over httpcore's connection
   pool, with a semaphore in front of the pool and a watchdog that replaces a poisoned one
   (trio, or when forced);
+- `_reuse` (with `_answer_end`): httpcore connections that never carry a request after
+  bytes read past an answer, so no call gets another call's answer;
 - `_errors`: how aiohttp's and httpcore's exceptions become httpx's, so that a
   `ConnectError` / `ConnectTimeout` always means "never sent".
 

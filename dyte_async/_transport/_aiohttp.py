@@ -88,10 +88,13 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         import aiohttp
         import yarl
 
+        from dyte_async._transport._aiohttp_reuse import GuardedConnector
+
         if self._closed:
             raise RuntimeError("this transport is closed")
         limits = self._limits
-        connector = aiohttp.TCPConnector(
+        # Never hands out a pooled connection with bytes waiting (`_aiohttp_reuse`).
+        connector = GuardedConnector(
             limit=limits.max_connections or 0,
             limit_per_host=0,
             keepalive_timeout=(

@@ -19,6 +19,10 @@ many places in front of them:
   requests is using it) is a leak: the shard gets a new pool and the old one is closed,
   leaked connection and all. Nothing else can use a shard between that check and the
   request, so no request ever waits behind a leaked connection.
+
+Every pool's network backend is `_reuse.GuardedBackend`: a connection that read bytes
+past an answer (a second answer, junk) is closed, never reused, so no call ever gets
+another call's answer (httpcore would parse those bytes as the next request's answer).
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ from dyte_async.errors import ResponseTooLargeError
 
 if TYPE_CHECKING:
     import httpcore
+
+    from dyte_async._transport._reuse import GuardedBackend
 
 __all__ = ["GuardedHTTPCoreTransport"]
 
@@ -138,6 +144,9 @@ class GuardedHTTPCoreTransport(httpx.AsyncBaseTransport):
         self._max_body = max_body
         self._ssl_context = ssl_context or default_ssl_context()
         self._keepalive_expiry = limits.keepalive_expiry
+        #: the pools' network backend: streams that never carry a request after stray
+        #: bytes (`_reuse`), shared by every shard.
+        self._backend: GuardedBackend | None = None
         count = limits.max_connections
         self._per_pool = 1 if count else None
         self._gate = anyio.Semaphore(count) if count else None
@@ -150,8 +159,13 @@ class GuardedHTTPCoreTransport(httpx.AsyncBaseTransport):
     def _new_shard(self, index: int) -> _Shard:
         import httpcore
 
+        from dyte_async._transport._reuse import GuardedBackend
+
+        if self._backend is None:
+            self._backend = GuardedBackend()
         pool = httpcore.AsyncConnectionPool(
             ssl_context=self._ssl_context,
+            network_backend=self._backend,
             max_connections=self._per_pool,
             max_keepalive_connections=self._per_pool,
             keepalive_expiry=self._keepalive_expiry,

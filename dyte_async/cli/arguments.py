@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import sys
-from collections.abc import Iterable
-from typing import Any
+from pathlib import Path
+from typing import Any, Final
 
 from dyte_async._checks import check_livestream_name
 from dyte_async._poller import DEFAULT_WAIT_TIMEOUT
+from dyte_async._ratelimit import RateLimit
+from dyte_async._version import __version__
+from dyte_async.cli.hints import BASE_URL_VARIABLE, check_base_url, missing_credentials
+from dyte_async.cli.ids import IdsFileError, read_ids
+from dyte_async.errors import ConfigurationError
 from dyte_async.models import LivestreamStatus
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
     "FAN_OUT_ACTIONS",
+    "RATE_LIMIT_OFF",
     "UsageError",
     "build_parser",
     "check_usage",
@@ -24,6 +32,8 @@ __all__ = [
 #: The livestream actions that run once per meeting id, through `dyte.map`.
 FAN_OUT_ACTIONS = ("start", "stop", "status", "wait")
 DEFAULT_CONCURRENCY = 20
+#: `--rate-limit off`: no client-side limit.
+RATE_LIMIT_OFF: Final = "off"
 
 
 class UsageError(Exception):
@@ -52,6 +62,34 @@ def _seconds(text: str, *, allow_zero: bool = False) -> float:
         least = "0 or more" if allow_zero else "a positive number"
         raise argparse.ArgumentTypeError(f"must be {least}, got {text}")
     return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*([0-9.]+)\s*s?\s*$")
+
+
+def _rate_limit(text: str) -> RateLimit | str:
+    """`N/SECONDS` (`2000/60`, `100/10s`) or `off`."""
+    if text.strip().lower() in (RATE_LIMIT_OFF, "none"):
+        return RATE_LIMIT_OFF
+    match = _RATE.match(text)
+    if match is None:
+        raise argparse.ArgumentTypeError(f"expected N/SECONDS (e.g. 2000/60) or off, got {text!r}")
+    try:
+        return RateLimit(int(match.group(1)), per=float(match.group(2)))
+    except (ConfigurationError, ValueError):
+        raise argparse.ArgumentTypeError(
+            f"expected N/SECONDS with N and SECONDS above 0, got {text!r}"
+        ) from None
 
 
 def _positive_float(text: str) -> float:
@@ -83,6 +121,40 @@ def _add_common(parser: argparse.ArgumentParser, *, top: bool, api: bool = True)
             default=default(False),
             help="run against an embedded, in-memory fake Dyte (no network, no credentials)",
         )
+        parser.add_argument(
+            "--org-id",
+            default=default(None),
+            help="organization id (default: DYTE_ORG_ID; the API key only from DYTE_API_KEY)",
+        )
+        parser.add_argument(
+            "--max-retries",
+            type=_non_negative_int,
+            default=default(None),
+            metavar="N",
+            help="retries of a failed call (default 2; 0: none)",
+        )
+        parser.add_argument(
+            "--rate-limit",
+            type=_rate_limit,
+            default=default(None),
+            metavar="N/SECONDS",
+            help="at most N requests per SECONDS from this run (default 2000/60, Dyte's "
+            "limit; `off`: none)",
+        )
+        parser.add_argument(
+            "--allow-insecure-http",
+            action="store_true",
+            default=default(False),
+            help="allow a plain http:// base URL to a host other than this machine "
+            "(credentials then travel in clear text)",
+        )
+        parser.add_argument(
+            "--redis-url",
+            default=default(None),
+            metavar="URL",
+            help="share the rate limit (and waits) with every other process using this Redis "
+            "(default: DYTE_REDIS_URL; needs the [redis] extra)",
+        )
     parser.add_argument(
         "--json", action="store_true", default=default(False), help="one JSON object per line"
     )
@@ -107,6 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Dyte livestreams from the shell. Credentials: DYTE_ORG_ID, DYTE_API_KEY.",
         epilog="Exit status: 0 all succeeded, 1 some failed, 2 bad usage or configuration.",
     )
+    parser.add_argument("--version", action="version", version=f"dyte-async {__version__}")
     _add_common(parser, top=True)
     common = argparse.ArgumentParser(add_help=False)
     _add_common(common, top=False)
@@ -156,7 +229,14 @@ def _add_livestreams(sub: Any, common: argparse.ArgumentParser) -> None:
         cmd.add_argument(
             "--from-file",
             metavar="FILE",
-            help="read meeting ids, one per line or in a CSV's first column ('-': stdin)",
+            help="read meeting ids: one per line, or a CSV's `meeting_id` column (its first "
+            "column when no header names one); '-': stdin",
+        )
+        cmd.add_argument(
+            "--failed-out",
+            metavar="FILE",
+            help="write the meetings that failed or did not run to FILE (a CSV with a "
+            "`meeting_id` column): rerun them with --from-file FILE",
         )
         cmd.add_argument(
             "--concurrency",
@@ -210,44 +290,58 @@ def check_usage(args: argparse.Namespace) -> list[str]:
     """Check what argparse cannot; return the meeting ids of a fan-out command.
 
     Raises:
-        UsageError: options that do not go together, no meeting ids, an unreadable file.
+        UsageError: options that do not go together, no meeting ids, an unreadable file,
+            a base URL without a scheme, missing credentials (said in CLI words).
         InvalidArgumentError: a bad livestream `--name` (before anything is sent).
     """
     if args.fake and args.base_url:
         raise UsageError("--fake and --base-url do not go together")
     if args.command == "demo" and args.base_url:
         raise UsageError("demo always runs on the embedded fake; --base-url does not apply")
+    ids: list[str] = []
     if is_fan_out(args):
+        _check_failed_out(args.failed_out)
         if args.action == "start":
             check_livestream_name(args.name)
-        return _meeting_ids(args)
-    return []
+        ids = _meeting_ids(args)
+    if args.command != "demo" and not args.fake:
+        _check_api_settings(args)
+    return ids
+
+
+def _check_api_settings(args: argparse.Namespace) -> None:
+    if args.base_url is not None:
+        problem = check_base_url(args.base_url, "--base-url")
+    else:
+        env_url = os.environ.get(BASE_URL_VARIABLE)
+        problem = check_base_url(env_url, BASE_URL_VARIABLE) if env_url else None
+    problem = problem or missing_credentials(args.org_id, os.environ)
+    if problem:
+        raise UsageError(problem)
+
+
+def _check_failed_out(path: str | None) -> None:
+    if path is None:
+        return
+    target = Path(path)
+    if target.is_dir():
+        raise UsageError(f"--failed-out {path}: is a directory")
+    if not target.parent.is_dir():
+        raise UsageError(f"--failed-out {path}: no such directory {str(target.parent)!r}")
 
 
 def _meeting_ids(args: argparse.Namespace) -> list[str]:
     ids = list(args.meeting_ids)
-    if args.from_file == "-":
-        ids.extend(read_ids(sys.stdin))
-    elif args.from_file:
-        try:
+    try:
+        if args.from_file == "-":
+            ids.extend(read_ids(sys.stdin))
+        elif args.from_file:
             with open(args.from_file, encoding="utf-8") as fh:
                 ids.extend(read_ids(fh))
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"cannot read {args.from_file}: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {args.from_file}: {exc}") from None
+    except IdsFileError as exc:
+        raise UsageError(f"{args.from_file}: {exc}") from None
     if not ids:
         raise UsageError("no meeting ids: pass MEETING_ID... or --from-file FILE")
     return list(dict.fromkeys(ids))  # each meeting once, in the order given
-
-
-def read_ids(lines: Iterable[str]) -> list[str]:
-    """Meeting ids from lines: one per line, or a CSV's first column.
-
-    Blank lines, `#` comments and a `meeting_id` header are skipped.
-    """
-    out: list[str] = []
-    for line in lines:
-        text = line.split("#", 1)[0].split(",", 1)[0].strip().strip('"').strip()
-        is_header = not out and text.lower() == "meeting_id"
-        if text and not is_header:
-            out.append(text)
-    return out

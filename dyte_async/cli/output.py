@@ -3,8 +3,6 @@ listings, the fan-out summary and a progress bar."""
 
 from __future__ import annotations
 
-import datetime
-import enum
 import json
 import os
 import sys
@@ -12,11 +10,11 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from dyte_async._convert import converter
 from dyte_async._fanout import Outcome
 from dyte_async._redact import redact_text
 from dyte_async.errors import APIStatusError
 from dyte_async.models import Livestream
+from dyte_async.models._serialize import REDACTED, to_plain
 
 __all__ = [
     "REDACTED",
@@ -32,8 +30,6 @@ __all__ = [
     "to_jsonable",
 ]
 
-REDACTED = "<redacted>"
-_SECRET_FIELDS = frozenset({"stream_key", "token"})
 _TEXT_FIELDS = {
     "meetings": ("id", "status", "title", "created_at"),
     "livestreams": ("id", "status", "name", "meeting_id", "playback_url"),
@@ -74,30 +70,13 @@ def redact(value: str | None, *, show: bool) -> str | None:
 def to_jsonable(value: Any, *, show_secrets: bool = False) -> Any:
     """A model (or anything) as plain JSON data, with secrets redacted at any depth.
 
+    The models' own `to_dict()` rules (`dyte_async.models._serialize.to_plain`).
+
     Args:
         value: an attrs model, a container of them, or plain data.
-        show_secrets: keep `stream_key` and `token` as they are.
+        show_secrets: keep `stream_key`, `token` and other secrets as they are.
     """
-    return _plain(converter.unstructure(value), show_secrets)
-
-
-def _plain(data: Any, show_secrets: bool) -> Any:
-    if isinstance(data, dict):
-        return {
-            str(k): (
-                REDACTED
-                if k in _SECRET_FIELDS and v and not show_secrets
-                else _plain(v, show_secrets)
-            )
-            for k, v in data.items()
-        }
-    if isinstance(data, (list, tuple)):
-        return [_plain(v, show_secrets) for v in data]
-    if isinstance(data, enum.Enum):
-        return data.value
-    if isinstance(data, (datetime.datetime, datetime.date)):
-        return data.isoformat()
-    return data
+    return to_plain(value, include_secrets=show_secrets)
 
 
 def _error_record(exc: BaseException) -> dict[str, Any]:

@@ -7,7 +7,10 @@ out of `repr()`. One module per part of the API:
 - `_meetings`: `Meeting` and `Participant`;
 - `_presets`: `Preset` and its parts, each a `JsonObject` that keeps the JSON it came from;
 - `_sessions`: a meeting's `ActiveSession` and what a kick or mute did;
-- `_base`: the open string enum every status and kind is made from, and `Page`.
+- `_base`: the open string enum every status and kind is made from, and `Page`;
+- `_serialize`: `to_dict(include_secrets=False)` / `to_json()` of every result (plain JSON
+  data for a web handler or a log; stream keys, tokens and the secrets of free-form
+  objects redacted unless asked).
 
 Strict and informational fields (issue 12; ENDPOINTS-style notes)
 -----------------------------------------------------------------

@@ -12,6 +12,8 @@ from typing import Any, Final, Generic, TypeVar
 
 import attrs
 
+from dyte_async.models._serialize import Serializable
+
 __all__ = ["INFORMATIONAL", "TOLERANT", "Page"]
 
 T = TypeVar("T")
@@ -52,7 +54,7 @@ class _OpenStrEnum(str, enum.Enum):
 
 
 @attrs.frozen(kw_only=True)
-class Page(Generic[T]):
+class Page(Serializable, Generic[T]):
     """One page of a list endpoint.
 
     Attributes:

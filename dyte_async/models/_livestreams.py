@@ -10,6 +10,7 @@ from datetime import datetime
 import attrs
 
 from dyte_async.models._base import INFORMATIONAL, _OpenStrEnum
+from dyte_async.models._serialize import SECRET, Serializable
 
 __all__ = [
     "Livestream",
@@ -36,7 +37,7 @@ class LivestreamStatus(_OpenStrEnum):
 
 
 @attrs.frozen(kw_only=True)
-class Livestream:
+class Livestream(Serializable):
     """A livestream: where to push (ingest) and where to watch (playback).
 
     Attributes:
@@ -58,7 +59,7 @@ class Livestream:
     name: str | None = attrs.field(default=None, metadata=INFORMATIONAL)
     meeting_id: str | None = None
     ingest_server: str | None = None
-    stream_key: str | None = attrs.field(default=None, repr=False)
+    stream_key: str | None = attrs.field(default=None, repr=False, metadata={SECRET: True})
     playback_url: str | None = None
     created_at: datetime | None = attrs.field(default=None, metadata=INFORMATIONAL)
     updated_at: datetime | None = attrs.field(default=None, metadata=INFORMATIONAL)
@@ -74,7 +75,7 @@ class Livestream:
 
 
 @attrs.frozen(kw_only=True)
-class LivestreamSession:
+class LivestreamSession(Serializable):
     """One run of a livestream, from start to stop, with its usage totals.
 
     Attributes:
@@ -98,7 +99,7 @@ class LivestreamSession:
 
 
 @attrs.frozen(kw_only=True)
-class LivestreamDetails:
+class LivestreamDetails(Serializable):
     """A livestream together with its sessions (newest first, as the API orders them).
 
     Attributes:
@@ -116,7 +117,7 @@ class LivestreamDetails:
 
 
 @attrs.frozen(kw_only=True)
-class LivestreamAnalytics:
+class LivestreamAnalytics(Serializable):
     """Totals over livestreams in a time range."""
 
     count: int = attrs.field(default=0, metadata=INFORMATIONAL)
@@ -125,7 +126,7 @@ class LivestreamAnalytics:
 
 
 @attrs.frozen(kw_only=True)
-class LivestreamDayAnalytics:
+class LivestreamDayAnalytics(Serializable):
     """Totals over livestreams for one day."""
 
     date: str | None = attrs.field(default=None, metadata=INFORMATIONAL)

@@ -11,6 +11,7 @@ from typing import Any
 import attrs
 
 from dyte_async.models._base import INFORMATIONAL, _OpenStrEnum
+from dyte_async.models._serialize import SECRET, Serializable
 
 __all__ = ["Meeting", "MeetingStatus", "Participant"]
 
@@ -23,7 +24,7 @@ class MeetingStatus(_OpenStrEnum):
 
 
 @attrs.frozen(kw_only=True)
-class Meeting:
+class Meeting(Serializable):
     """A meeting. `live_stream_on_start` meetings start livestreaming when they start."""
 
     id: str
@@ -45,7 +46,7 @@ class Meeting:
 
 
 @attrs.frozen(kw_only=True)
-class Participant:
+class Participant(Serializable):
     """A participant of a meeting; `token` (secret, not in repr) is what a front end joins with."""
 
     id: str
@@ -55,4 +56,4 @@ class Participant:
     picture: str | None = attrs.field(default=None, metadata=INFORMATIONAL)
     created_at: datetime | None = attrs.field(default=None, metadata=INFORMATIONAL)
     updated_at: datetime | None = attrs.field(default=None, metadata=INFORMATIONAL)
-    token: str | None = attrs.field(default=None, repr=False)
+    token: str | None = attrs.field(default=None, repr=False, metadata={SECRET: True})

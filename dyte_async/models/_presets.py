@@ -28,6 +28,7 @@ from typing import Any
 import attrs
 
 from dyte_async.models._base import INFORMATIONAL, _OpenStrEnum
+from dyte_async.models._serialize import Serializable
 
 __all__ = [
     "AudioConfig",
@@ -126,7 +127,7 @@ def _encode(value: Any) -> Any:
 
 
 @attrs.frozen(kw_only=True)
-class JsonObject:
+class JsonObject(Serializable):
     """A JSON object with typed fields for the keys we know and `raw` for all of it.
 
     Attributes:
@@ -136,15 +137,20 @@ class JsonObject:
 
     raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, hash=False)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, include_secrets: bool = False) -> dict[str, Any]:
         """The JSON object: a deep copy of `raw` with the typed fields laid over it.
 
         A typed field that is None leaves `raw`'s value (or its absence) as it was; a nested
-        object with nothing in it is not added where `raw` had no object.
+        object with nothing in it is not added where `raw` had no object. A preset holds no
+        secret, so nothing is redacted: the result is what `to_body()` sends back.
+
+        Args:
+            include_secrets: accepted like every result's `to_dict()`; changes nothing here.
 
         Returns:
             A new dict, safe to change.
         """
+        del include_secrets  # a preset has no secret to redact
         out = copy.deepcopy(dict(self.raw))
         for field in attrs.fields(type(self)):
             if field.name == "raw" or field.metadata.get(READ_ONLY):
@@ -363,7 +369,7 @@ class Preset(JsonObject):
 
 
 @attrs.frozen(kw_only=True)
-class PresetSummary:
+class PresetSummary(Serializable):
     """A preset as `GET /presets` lists it (the spec's `PresetListItem`).
 
     Use `dyte.presets.get(summary.id)` for the whole preset.

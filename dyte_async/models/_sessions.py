@@ -11,6 +11,7 @@ from typing import Any
 import attrs
 
 from dyte_async.models._base import INFORMATIONAL, _OpenStrEnum
+from dyte_async.models._serialize import Serializable
 
 __all__ = ["ActiveSession", "ActiveSessionStatus", "ModerationResult", "SessionParticipant"]
 
@@ -23,7 +24,7 @@ class ActiveSessionStatus(_OpenStrEnum):
 
 
 @attrs.frozen(kw_only=True)
-class ActiveSession:
+class ActiveSession(Serializable):
     """The running session of a meeting (`GET /meetings/{meeting_id}/active-session`).
 
     Attributes:
@@ -65,7 +66,7 @@ class ActiveSession:
 
 
 @attrs.frozen(kw_only=True)
-class SessionParticipant:
+class SessionParticipant(Serializable):
     """A participant named in a kick or mute answer (the spec's `SessionParticipant`)."""
 
     id: str
@@ -81,7 +82,7 @@ class SessionParticipant:
 
 
 @attrs.frozen(kw_only=True)
-class ModerationResult:
+class ModerationResult(Serializable):
     """What a kick or mute did.
 
     Attributes:

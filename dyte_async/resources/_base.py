@@ -10,6 +10,7 @@ from dyte_async._pagination import AsyncPaginator, int_or_none, page_from
 from dyte_async._pipeline import Pipeline
 from dyte_async.errors import InvalidArgumentError
 from dyte_async.models import Page
+from dyte_async.resources._fields import request_fields
 
 __all__ = [
     "MAX_ID_LENGTH",
@@ -25,8 +26,8 @@ T = TypeVar("T")
 
 
 def without_none(fields: Mapping[str, Any]) -> dict[str, Any]:
-    """The fields that were given (None means "not given")."""
-    return {k: v for k, v in fields.items() if v is not None}
+    """The fields that were given (None means "not given"), `NULL` made JSON null."""
+    return request_fields(fields)
 
 
 class Resource:

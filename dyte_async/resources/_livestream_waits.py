@@ -23,6 +23,8 @@ from dyte_async.models import Livestream, LivestreamStatus
 from dyte_async.resources._base import Resource, segment
 
 if TYPE_CHECKING:
+    from dyte_async._fleet._wakeups import Wakeups
+    from dyte_async._poller._reader import Reader
     from dyte_async.webhooks import WebhookEvent
 
 __all__ = ["LivestreamWaits"]
@@ -35,9 +37,24 @@ class LivestreamWaits(Resource):
     poll of the organization's list (see `dyte_async._poller`).
     """
 
-    def __init__(self, pipeline: Pipeline) -> None:
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        *,
+        wakeups: Wakeups | None = None,
+        reader: Reader | None = None,
+    ) -> None:
         super().__init__(pipeline)
-        self._poller = Poller(pipeline)
+        #: the fleet's webhook wake-ups (`redis=`), or None
+        self._wakeups = wakeups
+        self._poller = Poller(pipeline, hooks=wakeups, reader=reader)
+        if reader is not None:
+            # Shared across the fleet, a quiet loop does not slow down: most of its reads
+            # are answered from other processes' (nothing sent), and a process whose own
+            # meetings have not changed is still the one that may see the others' change.
+            self._poller.max_backoff = 1.0
+        if wakeups is not None:
+            wakeups.attach(self._poller)
 
     async def wait_until_live(
         self,
@@ -227,5 +244,9 @@ class LivestreamWaits(Resource):
         """
         from dyte_async.webhooks import LivestreamStatusUpdate
 
-        if isinstance(event, LivestreamStatusUpdate):
+        if not isinstance(event, LivestreamStatusUpdate):
+            return
+        if self._wakeups is None:
             self._poller.wake(meeting_id=event.meeting_id, livestream_id=event.stream_id)
+        else:  # every process of the fleet, this one included, once shared reads are stale
+            self._wakeups.publish(event.meeting_id, event.stream_id)

@@ -11,6 +11,7 @@ from dyte_async.errors import InvalidArgumentError
 from dyte_async.models import JsonObject, Preset
 from dyte_async.models._base import _OpenStrEnum
 from dyte_async.resources._base import without_none
+from dyte_async.resources._fields import NULL
 
 __all__ = [
     "check_name",
@@ -22,6 +23,8 @@ __all__ = [
 
 
 def _to_json(value: Any) -> Any:
+    if value is NULL:
+        return None
     if isinstance(value, JsonObject):
         return value.to_dict()
     if isinstance(value, _OpenStrEnum):

@@ -14,7 +14,7 @@ from dyte_async.resources._base import Resource, int_or_none, segment
 
 __all__ = ["ActiveSessions"]
 
-logger = logging.getLogger("dyte_async.decode")
+logger: logging.Logger = logging.getLogger("dyte_async.decode")
 
 # A retry that finds the participants (or the session) gone: the lost attempt acted.
 _GONE = Settle(statuses=frozenset({404}), meaning="the participants were already gone")

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dyte_async._convert import list_items, structure
 from dyte_async._pagination import AsyncPaginator
 from dyte_async.errors import InvalidArgumentError, ResponseDecodeError
 from dyte_async.models import Participant
 from dyte_async.resources._base import Resource, segment, without_none
+from dyte_async.resources._fields import ParticipantUpdateFields
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["Participants"]
 
@@ -95,9 +99,20 @@ class Participants(Resource):
         participant_id: str,
         *,
         timeout: float | None = None,
-        **fields: Any,
+        **fields: Unpack[ParticipantUpdateFields],
     ) -> Participant:
-        """Change a participant's name, picture or preset_name (`PATCH .../{participant_id}`)."""
+        """Change a participant's name, picture or preset_name (`PATCH .../{participant_id}`).
+
+        Args:
+            meeting_id: the meeting.
+            participant_id: the participant.
+            timeout: seconds for the whole call.
+            **fields: `ParticipantUpdateFields`; None is not sent, `NULL` is sent as JSON
+                null (`picture=NULL` removes the picture).
+
+        Returns:
+            The participant as the server now has it.
+        """
         envelope = await self._pipeline.send(
             "PATCH",
             self._path(meeting_id, participant_id),

@@ -6,7 +6,7 @@ The endpoints are here; request bodies in `_preset_bodies`, get-or-create in `_p
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dyte_async._convert import structure
 from dyte_async._pagination import AsyncPaginator
@@ -14,6 +14,7 @@ from dyte_async._pipeline import Pipeline
 from dyte_async.errors import InvalidArgumentError
 from dyte_async.models import Preset, PresetSummary
 from dyte_async.resources._base import Resource
+from dyte_async.resources._fields import PresetFields
 from dyte_async.resources._preset_bodies import (
     check_name,
     livestream_host_body,
@@ -22,6 +23,9 @@ from dyte_async.resources._preset_bodies import (
     request_body,
 )
 from dyte_async.resources._preset_ensure import GetOrCreate, preset_path, summaries
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["Presets", "livestream_host_body", "livestream_viewer_body"]
 
@@ -44,7 +48,7 @@ class Presets(Resource):
         /,
         *,
         timeout: float | None = None,
-        **fields: Any,
+        **fields: Unpack[PresetFields],
     ) -> Preset:
         """Create a preset (`POST /presets`).
 
@@ -112,7 +116,7 @@ class Presets(Resource):
         /,
         *,
         timeout: float | None = None,
-        **fields: Any,
+        **fields: Unpack[PresetFields],
     ) -> Preset:
         """Change a preset (`PATCH /presets/{preset_id}`).
 
@@ -159,7 +163,7 @@ class Presets(Resource):
         /,
         *,
         timeout: float | None = None,
-        **fields: Any,
+        **fields: Unpack[PresetFields],
     ) -> Preset:
         """The preset called `name`, created from `body`/`fields` when there is none.
 

@@ -46,8 +46,8 @@ class RecentIds:
             raise ValueError(f"maxsize must be a positive integer, got {maxsize!r}")
         if ttl is not None and not ttl > 0:
             raise ValueError(f"ttl must be positive (or None), got {ttl!r}")
-        self.maxsize = maxsize
-        self.ttl = ttl
+        self.maxsize: int = maxsize
+        self.ttl: float | None = ttl
         self._clock = clock or SYSTEM_CLOCK
         self._seen: OrderedDict[str, float] = OrderedDict()
 

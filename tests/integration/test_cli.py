@@ -291,3 +291,150 @@ async def test_failures_and_configuration_errors_set_the_exit_status() -> None:
     assert ran.code == 1
     assert [r["error"]["type"] for r in ran.records()] == ["NotFoundError"] * 2
     assert ran.summary()["errors"] == {"NotFoundError": 2}
+
+
+# -- fan-out for real runs (issue 18) ----------------------------------------------------
+
+
+def test_version_prints_the_package_version() -> None:
+    from dyte_async import __version__
+
+    ran = run_cli_sync("--version", env=cli_env())
+    assert ran.code == 0, ran.err
+    assert ran.out.strip() == f"dyte-async {__version__}"
+
+
+@pytest.mark.anyio
+async def test_from_file_reads_the_meeting_id_column_and_failed_out_reruns_the_failures(
+    tmp_path: Path,
+) -> None:
+    fake = FakeDyte(go_live_after=None, offline_after=None)
+    meetings = [fake.add_meeting(title=f"Town hall {i}")["id"] for i in range(3)]
+    csv_file = tmp_path / "meetings.csv"
+    csv_file.write_text(
+        "title,meeting_id\n"
+        + "".join(f'"Town hall #{i}, the {i}th",{mid}\n' for i, mid in enumerate(meetings))
+        + "Lost,missing-1\nLost again,missing-2\n",
+        encoding="utf-8",
+    )
+    failed_out = tmp_path / "failed.csv"
+    async with fake.serve() as base_url:
+        env = cli_env(fake)
+        ran = await run_cli(
+            "livestreams", "start", "--from-file", str(csv_file), "--failed-out", str(failed_out),
+            "--json", "--base-url", base_url, env=env,
+        )  # fmt: skip
+        assert ran.code == 1, ran.err
+        # The ids came from the `meeting_id` column, never the titles.
+        assert sorted(r["meeting_id"] for r in ran.records()) == sorted(
+            [*meetings, "missing-1", "missing-2"]
+        )
+        assert fake.count(START) == 5
+        assert failed_out.read_text(encoding="utf-8") == (
+            "meeting_id,error\nmissing-1,NotFoundError\nmissing-2,NotFoundError\n"
+        )
+
+        # The rerun takes exactly the failures; all succeed now, and the file says none.
+        for mid in ("missing-1", "missing-2"):
+            fake.add_meeting(id=mid, title="found")
+        ran = await run_cli(
+            "livestreams", "start", "--from-file", str(failed_out), "--failed-out",
+            str(failed_out), "--json", "--base-url", base_url, env=env,
+        )  # fmt: skip
+        assert ran.code == 0, ran.err
+        assert sorted(r["meeting_id"] for r in ran.records()) == ["missing-1", "missing-2"]
+        assert fake.count(START) == 7
+        assert failed_out.read_text(encoding="utf-8") == "meeting_id,error\n"
+
+
+@pytest.mark.anyio
+async def test_wrong_credentials_stop_the_run_at_the_first_answer(tmp_path: Path) -> None:
+    fake = FakeDyte()
+    ids = [f"m{i:03}" for i in range(200)]
+    failed_out = tmp_path / "failed.csv"
+    async with fake.serve() as base_url:
+        ran = await run_cli(
+            "livestreams", "stop", *ids, "--concurrency", "5", "--failed-out", str(failed_out),
+            "--base-url", base_url, env=cli_env(fake, DYTE_API_KEY="wrong-key"),
+        )  # fmt: skip
+    assert ran.code == 1
+    assert ran.out == ""  # no line per meeting
+    lines = ran.err.strip().splitlines()
+    # The one clear line, where the rerun is, then the summary.
+    assert len(lines) == 3, ran.err
+    assert lines[1] == (
+        f"dyte-async: 200 meeting(s) to run again written to {failed_out} "
+        f"(--from-file {failed_out})"
+    )
+    assert lines[0].startswith("dyte-async: stopped: the API refused the credentials")
+    assert "AuthenticationError, 401" in lines[0]
+    assert "DYTE_API_KEY" in lines[0]
+    assert "wrong-key" not in ran.err
+    assert fake.count() <= 5  # at most the first wave was sent
+    rows = failed_out.read_text(encoding="utf-8").splitlines()
+    assert rows[0] == "meeting_id,error"
+    assert [row.split(",")[0] for row in rows[1:]] == ids  # everything is still to do
+    assert sum(row.endswith(",AuthenticationError") for row in rows) >= 1
+
+
+@pytest.mark.anyio
+async def test_max_retries_reaches_the_client() -> None:
+    fake = FakeDyte()
+    async with fake.serve() as base_url:
+        env = cli_env(fake)
+        fake.fail_next(5, status=503)
+        ran = await run_cli(
+            "meetings", "list", "--max-retries", "0", "--base-url", base_url, env=env
+        )
+        assert ran.code == 1
+        assert "InternalServerError" in ran.err
+        assert fake.count() == 1
+        fake.clear_faults()
+        fake.reset_counters()
+        fake.fail_next(2, status=503)
+        ran = await run_cli(
+            "meetings", "list", "--max-retries", "2", "--base-url", base_url, env=env
+        )
+        assert ran.code == 0, ran.err
+        assert fake.count() == 3
+
+
+@pytest.mark.anyio
+async def test_messages_speak_cli_for_urls_and_credentials() -> None:
+    fake = FakeDyte()
+    env = cli_env(fake)
+    ran = await run_cli("meetings", "list", "--base-url", "api.dyte.io/v2", env=env)
+    assert ran.code == 2
+    assert ran.err == (
+        "dyte-async: --base-url 'api.dyte.io/v2' has no scheme: "
+        "did you mean https://api.dyte.io/v2?\n"
+    )
+    ran = await run_cli("meetings", "list", env={**env, "DYTE_BASE_URL": "localhost:8080/v2"})
+    assert ran.code == 2
+    assert "DYTE_BASE_URL 'localhost:8080/v2' has no scheme" in ran.err
+
+    ran = await run_cli("meetings", "list", "--base-url", "http://dyte.example/v2", env=env)
+    assert ran.code == 2
+    assert "--allow-insecure-http" in ran.err
+    assert "=True" not in ran.err
+    assert "base_url" not in ran.err
+
+    ran = await run_cli("meetings", "list", env=cli_env(DYTE_API_KEY="k"))
+    assert ran.code == 2
+    assert "org_id=" not in ran.err
+    assert "DYTE_ORG_ID (or --org-id)" in ran.err
+    assert "DYTE_API_KEY" not in ran.err  # it is set
+
+    async with fake.serve() as base_url:
+        without_v2 = base_url.removesuffix("/v2")
+        ran = await run_cli("meetings", "list", "--base-url", without_v2, env=env)
+        assert ran.code == 1
+        assert "NotFoundError" in ran.err
+        assert f"hint: the base URL {without_v2} does not end in /v2" in ran.err
+        ran = await run_cli("livestreams", "stop", "m1", "--base-url", without_v2, env=env)
+        assert ran.code == 1
+        assert "does not end in /v2" in ran.err
+        # With /v2, a 404 is only a missing meeting: no hint.
+        ran = await run_cli("livestreams", "stop", "m1", "--base-url", base_url, env=env)
+        assert ran.code == 1
+        assert "hint" not in ran.err

@@ -194,3 +194,28 @@ async def test_a_killed_process_slots_expire_by_themselves(redis_server: RedisSe
         limiter.release(slot)
     finally:
         await limiter.aclose()
+
+
+async def test_an_unexpected_failure_of_the_worker_never_strands_a_caller(
+    redis_server: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    limiter = RedisLimiter(
+        RateLimit(3, per=1),
+        SYSTEM_CLOCK,
+        redis=redis.asyncio.Redis.from_url(redis_server.url),
+        key=f"bug-{time.time_ns()}",
+        owns_redis=True,
+    )
+
+    async def broken(**_: object) -> object:
+        raise RuntimeError("a bug, not an outage")
+
+    limiter._script = broken
+    try:
+        with anyio.fail_after(5):
+            slot = await limiter.acquire_slot(deadline=time.monotonic() + 5)
+        limiter.release(slot)
+        assert limiter.fallbacks == 1
+        assert any("RuntimeError" in r.getMessage() for r in caplog.records)
+    finally:
+        await limiter.aclose()

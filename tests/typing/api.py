@@ -63,7 +63,8 @@ async def flow() -> None:
             async for outcome in outcomes:
                 result: str | None = outcome.result
                 error: Exception | None = outcome.error
-        _ = (message, everything, session, token, stats, result, error)
+                _ = (result, error)
+        _ = (message, everything, session, token, stats)
     with contextlib.suppress(DyteError):
         AsyncDyte.realtimekit("acc", "app", "tok", max_retries=0)
 

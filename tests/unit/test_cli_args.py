@@ -138,7 +138,7 @@ def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
         ),
         (
             ["meetings", "list"],
-            "missing credentials: pass org_id= and api_key=, or set DYTE_ORG_ID and DYTE_API_KEY",
+            "missing credentials: set DYTE_ORG_ID (or --org-id) and DYTE_API_KEY; ",
         ),
     ],
 )

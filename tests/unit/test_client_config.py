@@ -93,7 +93,7 @@ def test_an_unknown_option_is_a_type_error() -> None:
     with pytest.raises(TypeError, match="proxies"):
         AsyncDyte("org", "key", proxies="http://proxy")  # type: ignore[call-arg]
     with pytest.raises(TypeError, match="proxies"):
-        AsyncDyte.realtimekit("acc", "app", "tok", proxies="http://proxy")
+        AsyncDyte.realtimekit("acc", "app", "tok", proxies="http://proxy")  # type: ignore[call-arg]
 
 
 # --- credentials and base URL -----------------------------------------------------------

@@ -75,7 +75,7 @@ def test_realtimekit_credentials_are_checked(name: str, bad: str) -> None:
     args = {"account_id": "acc", "app_id": "app", "api_token": "tok"}
     args[name] = SECRET[:10] + bad + SECRET[10:]
     with pytest.raises(ConfigurationError) as info:
-        AsyncDyte.realtimekit(**args)
+        AsyncDyte.realtimekit(args["account_id"], args["app_id"], args["api_token"])
     assert name in str(info.value)
     assert SECRET[10:] not in str(info.value)
 

@@ -298,6 +298,7 @@ async def test_errored_raises_with_the_sessions_err_message(dyte: AsyncDyte, api
     with pytest.raises(LivestreamErroredError) as info:
         await dyte.livestreams.wait_until_live("m1")
     assert info.value.err_message == "ingest failed: bad stream key"
+    assert info.value.livestream is not None
     assert info.value.livestream.status is LivestreamStatus.ERRORED
     assert "ingest failed" in str(info.value)
     assert api.count("/livestreams/ls-m1/active-livestream-session") == 1

@@ -162,6 +162,7 @@ async def test_errored_meetings_are_raised_at_the_end(dyte: AsyncDyte, api: Api)
         await collect(dyte.livestreams.wait_until_live_many(meetings), got)
     assert sorted(ls.meeting_id or "" for ls in got) == ["m0", "m1", "m3", "m4", "m5"]
     assert info.value.err_message == "encoder disconnected"
+    assert info.value.livestream is not None
     assert info.value.livestream.meeting_id == "m2"
     assert api.count("/meetings/m2/active-livestream") == 1  # the ERRORED list, confirmed
     assert poller(dyte).is_idle()
@@ -186,6 +187,7 @@ async def test_yield_errors_yields_them_as_they_come(dyte: AsyncDyte, api: Api):
     api.plan("m4", (0, "INVOKED"), (2, "ERRORED"))
     got = await collect(dyte.livestreams.wait_until_live_many(meetings, yield_errors=True))
     assert isinstance(got[0], LivestreamErroredError)
+    assert got[0].livestream is not None
     assert got[0].livestream.meeting_id == "m4"
     assert all(isinstance(x, Livestream) and x.is_live for x in got[1:])
     assert len(got) == 5

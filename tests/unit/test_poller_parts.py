@@ -241,6 +241,7 @@ async def test_several_errored_meetings_raise_the_first_ones_livestream_and_mess
     assert message.startswith("2 livestreams errored: ")
     assert "first failure; " in message
     assert message.endswith("second failure")
+    assert info.value.livestream is not None
     assert info.value.livestream.meeting_id == "m1"
     assert info.value.err_message == "first failure"
 

@@ -357,6 +357,7 @@ async def test_an_errored_meeting_ends_the_wait_with_its_message(dyte: AsyncDyte
     with pytest.raises(LivestreamErroredError) as info:
         await dyte.livestreams.wait_until_live("m1")
     assert str(info.value) == "livestream ls-m1 of meeting m1 errored: bad key"
+    assert info.value.livestream is not None
     assert info.value.livestream.status is LivestreamStatus.ERRORED
 
 

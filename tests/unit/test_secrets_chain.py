@@ -189,6 +189,7 @@ async def test_an_error_answer_in_plain_text_leaks_none(make, router) -> None:
     router.get(ACTIVE).respond(502, text=echoing("<html>bad gateway</html>", own(make)))
     exc = await raised(make.livestreams.get_active("m1"))
     assert isinstance(exc, APIStatusError)
+    assert isinstance(exc.body, str)
     assert "bad gateway" in exc.body
     assert leaks(exc) == set()
 

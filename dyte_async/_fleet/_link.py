@@ -1,25 +1,57 @@
-"""The Redis a fleet shares: from a URL or the caller's client, imported only when asked for.
+"""`Link`: the Redis a fleet shares, from a URL or the caller's client.
 
-`redis` (redis-py, the ``[redis]`` extra) is imported here and nowhere else, when a client is
-made with ``redis=``: ``import dyte_async`` never imports it.
+`redis` (redis-py, the ``[redis]`` extra) is imported here, when a client is made with
+``redis=``: ``import dyte_async`` never imports it. The limiter (`_ratelimit._redis`) and
+the wake-ups (`_fleet._wakeups`) of one client share its `Link`.
 """
 
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 from urllib.parse import urlsplit
+
+import anyio
+import attrs
+import sniffio
 
 from dyte_async.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-__all__ = ["REDIS_SCHEMES", "check_redis_url", "connect", "derive_key", "describe", "redis_errors"]
+__all__ = [
+    "REDIS_SCHEMES",
+    "Fleet",
+    "Link",
+    "check_redis_url",
+    "derive_key",
+    "describe",
+    "open_link",
+    "redis_errors",
+]
 
 REDIS_SCHEMES: Final = ("redis", "rediss", "unix")
 
 _EXTRA_HINT: Final = "install the extra: pip install 'dyte-async[redis]'"
+
+
+@attrs.frozen(kw_only=True)
+class Fleet:
+    """A client's membership of a fleet sharing one `RateLimit` through Redis.
+
+    Attributes:
+        redis: a Redis URL (checked), or the caller's redis-py asyncio client.
+        key: the fleet's key in Redis (every process of the fleet uses the same).
+        fleet_size_hint: how many processes share the limit; while Redis is down each
+            one keeps ``requests // fleet_size_hint`` to itself.
+        timeout: seconds one Redis call may take before Redis counts as down.
+    """
+
+    redis: object = attrs.field(repr=False)
+    key: str
+    fleet_size_hint: int = 1
+    timeout: float = 1.0
 
 
 def check_redis_url(url: str, name: str = "redis") -> str:
@@ -59,6 +91,50 @@ def describe(url: str | None) -> str:
     if parts.scheme == "unix":
         return f"unix:{parts.path}"
     return f"{parts.scheme}://{parts.hostname}:{parts.port or 6379}"
+
+
+class Link:
+    """One client's connection to its fleet's Redis, and the fleet's key.
+
+    Attributes:
+        redis: the redis-py asyncio client.
+        key: the fleet's key (the rate limit's, the wake-up channel's).
+        where: the server, for log lines (never a password).
+        timeout: seconds one Redis call may take before Redis counts as down.
+        fleet_size_hint: how many processes share the fleet.
+    """
+
+    def __init__(self, fleet: Fleet) -> None:
+        self.redis: Redis
+        self.where: str
+        if isinstance(fleet.redis, str):
+            self.redis = connect(fleet.redis, timeout=fleet.timeout)
+            self.where, self._owned = describe(fleet.redis), True
+        else:
+            check_client(fleet.redis)
+            self.redis, self.where, self._owned = cast("Redis", fleet.redis), describe(None), False
+        self.key: str = fleet.key
+        self.timeout: float = fleet.timeout
+        self.fleet_size_hint: int = fleet.fleet_size_hint
+
+    async def aclose(self) -> None:
+        """Close the Redis client when it was made from a URL (not the caller's)."""
+        if self._owned and sniffio.current_async_library() == "asyncio":
+            with anyio.move_on_after(self.timeout):
+                await self.redis.aclose()
+
+    def __repr__(self) -> str:
+        return f"Link({self.where})"
+
+
+def open_link(fleet: Fleet | None) -> Link | None:
+    """The `Link` of a client's fleet, or None without one.
+
+    Raises:
+        ConfigurationError: redis-py is not installed, or the client given is not a
+            redis-py asyncio client.
+    """
+    return None if fleet is None else Link(fleet)
 
 
 def connect(url: str, *, timeout: float) -> Redis:
@@ -103,7 +179,7 @@ def redis_errors() -> tuple[type[BaseException], ...]:
     """The exceptions that mean "Redis did not answer as it should" (an outage)."""
     from redis.exceptions import RedisError
 
-    return (RedisError, OSError, TimeoutError, ValueError)
+    return (RedisError, OSError, TimeoutError, ValueError, TypeError, IndexError)
 
 
 def derive_key(base_url: str, org_id: str) -> str:
