@@ -205,7 +205,11 @@ class LeanLane:
             raise RuntimeError("this transport is closed")
         limits = self._transport.limits
         ssl_context: ssl.SSLContext = self._transport.ssl_context or default_ssl_context()
-        connector = aiohttp.TCPConnector(
+        from dyte_async._transport._aiohttp_reuse import GuardedConnector
+
+        # As the httpx lane's: never a pooled connection with bytes waiting on it (another
+        # call's answer), see `_aiohttp_reuse`.
+        connector = GuardedConnector(
             limit=limits.max_connections or 0,
             limit_per_host=0,
             keepalive_timeout=(
