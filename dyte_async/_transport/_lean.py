@@ -30,7 +30,7 @@ import functools
 import json as jsonlib
 import math
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import httpx
 
@@ -45,9 +45,7 @@ if TYPE_CHECKING:
 
     import aiohttp
 
-    from dyte_async._transport._aiohttp import AiohttpTransport
-
-__all__ = ["LeanAnswer", "LeanLane", "LeanRequest", "expired", "lean_lane"]
+__all__ = ["LaneHost", "LeanAnswer", "LeanLane", "LeanRequest", "expired", "lean_lane"]
 
 _JSON_HEADERS: Final = {"Content-Type": "application/json"}
 _NO_CONTENT_TYPE: Final = ("Content-Type",)
@@ -55,6 +53,19 @@ _BODYLESS: Final = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 #: The shortest total timeout given to aiohttp (0 or less would mean none at all).
 _SHORTEST: Final = 1e-6
 _HTTP_11: Final = b"HTTP/1.1"
+
+
+class LaneHost(Protocol):
+    """What a lane needs of its transport (`AiohttpTransport`): its limits and TLS
+    settings, and to be closed with it."""
+
+    @property
+    def limits(self) -> httpx.Limits: ...
+
+    @property
+    def ssl_context(self) -> ssl.SSLContext | None: ...
+
+    def attach(self, lane: Any) -> None: ...
 
 
 class LeanRequest:
@@ -70,7 +81,15 @@ class LeanRequest:
 
     __slots__ = ("_httpx", "body", "lane", "method", "text", "url")
 
-    def __init__(self, lane: LeanLane, method: str, url: Any, text: str, body: bytes | None):
+    lane: LeanLane
+    method: str
+    url: Any
+    text: str
+    body: bytes | None
+
+    def __init__(
+        self, lane: LeanLane, method: str, url: Any, text: str, body: bytes | None
+    ) -> None:
         self.lane = lane
         self.method = method
         self.url = url
@@ -95,6 +114,13 @@ class LeanAnswer:
     """An answer on the lean lane: status, headers, body (read and decoded)."""
 
     __slots__ = ("content", "decoded", "raw_headers", "reason", "request", "status_code")
+
+    request: LeanRequest
+    status_code: int
+    raw_headers: Sequence[tuple[bytes, bytes]]
+    content: bytes
+    reason: str | None
+    decoded: bool
 
     def __init__(
         self,
@@ -151,7 +177,7 @@ class LeanLane:
 
     def __init__(
         self,
-        transport: AiohttpTransport,
+        transport: LaneHost,
         *,
         base_url: str,
         headers: httpx.Headers,
