@@ -32,6 +32,16 @@ class Client:
     open: Opener
     #: the raw client whose transport this one runs on (for the overhead of our layers).
     baseline: str | None = None
+    #: a module this client needs (left out of the run when it is not installed).
+    requires: str | None = None
+
+    def available(self) -> bool:
+        """Whether what this client needs is installed."""
+        if self.requires is None:
+            return True
+        import importlib.util
+
+        return importlib.util.find_spec(self.requires) is not None
 
 
 @contextlib.asynccontextmanager
@@ -104,12 +114,17 @@ async def raw_httpx_guarded(base: str) -> AsyncIterator[Call]:
         yield _httpx_call(client, base + PATH)
 
 
-def dyte(backend: str, transport: str | None = None) -> Opener:
+def dyte(backend: str, transport: str | None = None, *, limiter: bool = False) -> Opener:
+    """dyte_async's `get_active`; `limiter`: the default rate limit on (never binding here)."""
+
     @contextlib.asynccontextmanager
     async def open_dyte(base: str) -> AsyncIterator[Call]:
-        from dyte_async import AsyncDyte
+        from dyte_async import AsyncDyte, RateLimit
 
         options: dict[str, Any] = {"http_backend": backend}
+        # Off, or on and never binding (20,000/s here) but recycling its tokens, as a
+        # long-running client's limiter does.
+        options["rate_limit"] = RateLimit(2000, 0.1) if limiter else None
         if transport == "httpx-aiohttp":
             import httpx
             import httpx_aiohttp
@@ -117,9 +132,7 @@ def dyte(backend: str, transport: str | None = None) -> Opener:
             options["transport"] = httpx_aiohttp.AiohttpTransport(
                 limits=httpx.Limits(max_connections=POOL)
             )
-        async with AsyncDyte(
-            "bench-org", "bench-key", base_url=base + "/v2", rate_limit=None, **options
-        ) as client:
+        async with AsyncDyte("bench-org", "bench-key", base_url=base + "/v2", **options) as client:
             livestreams = client.livestreams
 
             async def call() -> Any:
@@ -128,6 +141,28 @@ def dyte(backend: str, transport: str | None = None) -> Opener:
             yield call
 
     return open_dyte
+
+
+@contextlib.asynccontextmanager
+async def cloudflare_aiohttp(base: str) -> AsyncIterator[Call]:
+    """The peer: Cloudflare's own SDK (`cloudflare` on PyPI) on its aiohttp backend,
+    reading the same answer as a typed model (RealtimeKit's path; the server answers any)."""
+    from cloudflare import AsyncCloudflare, DefaultAioHttpClient
+
+    async with AsyncCloudflare(
+        api_token="bench-token",
+        base_url=base + "/client/v4",
+        http_client=DefaultAioHttpClient(),
+        timeout=TIMEOUT,
+    ) as client:
+        livestreams = client.realtime_kit.livestreams
+
+        async def call() -> Any:
+            return await livestreams.get_meeting_active_livestreams(
+                MEETING, account_id="bench-account", app_id="bench-app"
+            )
+
+        yield call
 
 
 CLIENTS: tuple[Client, ...] = (
@@ -142,6 +177,13 @@ CLIENTS: tuple[Client, ...] = (
         "dyte_async, aiohttp (asyncio default)",
         "asyncio",
         dyte("aiohttp"),
+        baseline="httpx+dyte_aiohttp",
+    ),
+    Client(
+        "dyte[aiohttp]+limiter",
+        "dyte_async, aiohttp, default rate limit on (not binding)",
+        "asyncio",
+        dyte("aiohttp", limiter=True),
         baseline="httpx+dyte_aiohttp",
     ),
     Client(
@@ -169,5 +211,19 @@ CLIENTS: tuple[Client, ...] = (
         "trio",
         dyte("auto"),
         baseline="trio:httpx+guarded",
+    ),
+    Client(
+        "trio:dyte+limiter",
+        "dyte_async on trio, default rate limit on (not binding)",
+        "trio",
+        dyte("auto", limiter=True),
+        baseline="trio:httpx+guarded",
+    ),
+    Client(
+        "cloudflare[aiohttp]",
+        "Cloudflare SDK on its aiohttp backend (the peer)",
+        "asyncio",
+        cloudflare_aiohttp,
+        requires="cloudflare",
     ),
 )

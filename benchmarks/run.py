@@ -368,10 +368,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     rounds = args.rounds or (1 if quick else 3)
     duration = args.duration or (0.3 if quick else 1.0)
     levels = [int(x) for x in args.levels.split(",")]
-    clients = list(CLIENTS)
+    clients = [c for c in CLIENTS if c.available()]
     if args.clients:
         wanted = args.clients.split(",")
-        clients = [c for c in CLIENTS if c.key in wanted]
+        clients = [c for c in clients if c.key in wanted]
     skip = set(filter(None, args.skip.split(",")))
     started = time.perf_counter()
     results: dict[str, Any] = {
@@ -414,7 +414,17 @@ def _versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     found = {}
-    for name in ("httpx", "httpcore", "aiohttp", "httpx-aiohttp", "anyio", "trio", "cattrs"):
+    for name in (
+        "httpx",
+        "httpcore",
+        "aiohttp",
+        "httpx-aiohttp",
+        "anyio",
+        "trio",
+        "cattrs",
+        "orjson",
+        "cloudflare",
+    ):
         with contextlib.suppress(PackageNotFoundError):
             found[name] = version(name)
     return found

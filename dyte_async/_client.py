@@ -35,6 +35,7 @@ from dyte_async._ratelimit import RateLimit, make_limiter
 from dyte_async._retry import RetryPolicy
 from dyte_async._stats import ClientStats
 from dyte_async._transport import HttpBackend, build_transport
+from dyte_async._transport._lean import lean_lane
 from dyte_async.errors import ClientClosedError, ConfigurationError
 
 if TYPE_CHECKING:
@@ -322,7 +323,7 @@ class AsyncDyte:
         if transport is None:
             transport = build_transport(config.http_backend, limits, config.max_response_bytes)
         self._transport = transport
-        return httpx.AsyncClient(
+        http = httpx.AsyncClient(
             base_url=config.base_url,
             headers=dict(config.headers),
             transport=transport,
@@ -330,6 +331,18 @@ class AsyncDyte:
             timeout=httpx.Timeout(DEFAULT_TIMEOUT, connect=config.connect_timeout),
             follow_redirects=False,
         )
+        if config.transport is None:
+            # Ours on aiohttp: the pipeline sends straight to aiohttp (`_transport._lean`).
+            self._pipeline.use_lean(
+                lean_lane(
+                    transport,
+                    base_url=config.base_url,
+                    headers=http.headers,
+                    max_body=config.max_response_bytes,
+                    connect_timeout=config.connect_timeout,
+                )
+            )
+        return http
 
     @property
     def is_closed(self) -> bool:
@@ -337,7 +350,13 @@ class AsyncDyte:
         return self._closed
 
     async def __aenter__(self) -> AsyncDyte:
-        self._get_http()
+        self._get_http()  # the transport (and the lean lane's session) made in the loop now
+        # Warm start: the livestream resource's modules and the hot decoders, not at the
+        # first call (`import dyte_async` stays lazy).
+        from dyte_async._convert import warm
+
+        _ = self.livestreams
+        warm()
         if self._link is not None:
             # The fleet's connections and background work live in this block.
             stack = contextlib.AsyncExitStack()

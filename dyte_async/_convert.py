@@ -26,6 +26,7 @@ fraction digits). A time without an offset is UTC.
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import types
 from collections.abc import Callable, Mapping
@@ -77,10 +78,15 @@ def _datetime(value: Any, _: Any) -> datetime:
         except (OverflowError, OSError, ValueError):
             raise _Unfit("a Unix time out of range") from None
     elif isinstance(value, str):
-        return parse_datetime(value)
+        return _parse_datetime(value)
     else:
         raise TypeError(f"not a date-time: {type(value).__name__}")
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+#: `parse_datetime`, remembered: a poller reads the same few timestamps again and again
+#: (datetimes are immutable, so sharing them is safe; errors are not remembered).
+_parse_datetime = functools.lru_cache(maxsize=4096)(parse_datetime)
 
 
 def _number(value: Any, _: Any) -> float:
@@ -261,6 +267,22 @@ def _safe_reason(exc: BaseException) -> str | None:
     return None
 
 
+#: The JSON value types the hooks of `configure_converter` return unchanged, per field
+#: type (`_string` keeps a str, `_number` an int or float, `_integer` an int, `_boolean`
+#: a bool; `X | None` keeps None): `_field_hook` returns them without a call.
+_KEPT_AS_IS: Final[dict[Any, frozenset[type]]] = {
+    str: frozenset({str}),
+    float: frozenset({int, float}),
+    int: frozenset({int}),
+    bool: frozenset({bool}),
+    str | None: frozenset({str, type(None)}),
+    float | None: frozenset({int, float, type(None)}),
+    int | None: frozenset({int, type(None)}),
+    bool | None: frozenset({bool, type(None)}),
+    datetime | None: frozenset({type(None)}),
+}
+
+
 def _field_hook(
     conv: cattrs.Converter, cls: type[Any], field: attrs.Attribute[Any]
 ) -> Callable[[Any, Any], Any]:
@@ -269,8 +291,13 @@ def _field_hook(
     tp = field.type
     keep_going = _is_tolerant(cls, field)
     hooks: list[Callable[[Any, Any], Any]] = []
+    # Values the type's hook would return unchanged (a str for `str | None`, ...): kept
+    # as they are without calling it. The hooks above return these types unchanged.
+    as_is = _KEPT_AS_IS.get(tp, ())
 
     def structure_field(value: Any, _: Any) -> Any:
+        if type(value) in as_is:
+            return value
         if not hooks:  # looked up at first use: the field's type may be the class itself
             hooks.append(_hook_for(conv, tp))
         try:
@@ -381,6 +408,19 @@ def make_converter() -> cattrs.Converter:
 
 
 converter = make_converter()
+
+
+#: The models decoded on every poll and most calls: their decoders are made by `warm`.
+_HOT_MODELS: Final = (Livestream, LivestreamSession, ActiveSession)
+
+
+def warm() -> None:
+    """Make the decoders of the hot models now (when a client opens), not at first use:
+    each model's generated function and the hook of each of its fields' types."""
+    for cls in _HOT_MODELS:
+        _hook_for(converter, cls)
+        for field in attrs.fields(attrs.resolve_types(cls)):
+            _hook_for(converter, field.type)
 
 
 def structure(data: Any, cls: type[T]) -> T:

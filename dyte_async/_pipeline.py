@@ -20,17 +20,27 @@ Every request the client sends (resources, paginators, the poller) goes through
   once an earlier attempt may have taken effect (a 404 for a `stop` retried after a lost
   answer, a 409 for a `start`), so a write that happened is never reported as failed.
 
-Every request goes through the public `AsyncClient.send` (streamed) and is read and
-closed there, so its connection goes back to the pool whatever happens; it is built once
-per call by `_request.RequestBuilder`. Every answer's body (success or error) is read
-under `max_response_bytes`, its gzip/deflate inflated incrementally (`_body`): past the
-cap the call fails with `ResponseTooLargeError`, never retried, and the connection is
-closed unread rather than pooled.
+On asyncio, the client we build sends through its lean lane (`_transport._lean`): straight
+to aiohttp, no httpx `Request`/`Response` per call, one timeout per attempt; the same
+error mapping and answer decoder as the httpx lane. Otherwise (trio, `transport=`,
+`http_client=`) every request goes through the public `AsyncClient.send` (streamed) and
+is read and closed there, so its connection goes back to the pool whatever happens; it is
+built once per call by `_request.RequestBuilder`.
+
+An attempt that finds a concurrency slot and a rate-limit slot free at once (the
+limiter's `try_acquire_now`) runs on the lean lane without a cancel scope: its exchange's
+one timeout is at most what is left of the deadline, and its expiry reads as the scope's
+would (`_OutOfTime`, in flight). Anything that waits runs inside the attempt's scope.
+
+Every answer's body (success or error) is read under `max_response_bytes`, its
+gzip/deflate inflated incrementally (`_body`): past the cap the call fails with
+`ResponseTooLargeError`, never retried, and the connection is closed unread rather than
+pooled.
 
 The send path, one idea per function: `send` (the loop over attempts), `_attempt` (deadline
-and concurrency slot), `_rate_limited` (the limiter slot), `_transmit` (httpx), what a
-failure means (`_classify`), the pure retry decision (`_retry.decide`) and `_after_failure`
-(recover, give up or sleep).
+and concurrency slot; `_attempt_now` when nothing waits), `_rate_limited` (the limiter
+slot), `_transmit` (the lean lane or httpx), what a failure means (`_classify`), the pure
+retry decision (`_retry.decide`) and `_after_failure` (recover, give up or sleep).
 
 Logging (logger ``dyte_async``): one DEBUG line per attempt (method, path, status or
 failure, attempt number, elapsed time) and one INFO line per retry (reason and wait).
@@ -40,6 +50,7 @@ exception class names are logged, so no credential, token or stream key can appe
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import math
@@ -53,39 +64,22 @@ import httpx
 from dyte_async._body import DEFAULT_MAX_RESPONSE_BYTES, send_and_read
 from dyte_async._classify import network_failure, status_failure
 from dyte_async._clock import Clock
-from dyte_async._ratelimit import Limiter, LimiterTimeout
+from dyte_async._pipeline_failures import Call, FailureHandling, raise_failure
+from dyte_async._ratelimit import Limiter, LimiterTimeout, NoLimiter, Slot
 from dyte_async._request import RequestBuilder
-from dyte_async._response import Envelope, decode_envelope
-from dyte_async._retry import (
-    Decision,
-    Failure,
-    GiveUp,
-    RecoverFirst,
-    RetryBudget,
-    RetryIn,
-    RetryPolicy,
-    SettleNow,
-    decide,
-)
+from dyte_async._response import Envelope, decode_answer
+from dyte_async._retry import Failure, RetryBudget, RetryPolicy
 from dyte_async._stats import ClientStats, Counters
+from dyte_async._transport._lean import LeanAnswer, LeanLane, LeanRequest, expired
 from dyte_async._writes import Recover, Settle
-from dyte_async.errors import (
-    APIStatusError,
-    APITimeoutError,
-    ClientClosedError,
-    DyteError,
-    ResponseTooLargeError,
-)
+from dyte_async.errors import APITimeoutError, ClientClosedError, ResponseTooLargeError
 
 __all__ = ["Pipeline", "logger"]
 
 logger = logging.getLogger("dyte_async")
 
-# What the INFO line says when a retry does not fit (`GiveUp.why`).
-_GIVE_UP_REASONS = {
-    "cap": "the server's Retry-After exceeds the cap",
-    "deadline": "the wait would outlast the call's deadline",
-}
+#: The slot of an attempt under `NoLimiter` (which ignores what it is given back).
+_UNLIMITED = Slot(0.0)
 
 
 class _OutOfTime:
@@ -98,21 +92,6 @@ class _OutOfTime:
         self.in_flight = in_flight
 
 
-class _Call:
-    """What every attempt of one call shares."""
-
-    __slots__ = ("deadline", "idempotent", "method", "path", "started")
-
-    def __init__(
-        self, method: str, path: str, *, started: float, deadline: float, idempotent: bool
-    ) -> None:
-        self.method = method
-        self.path = path
-        self.started = started
-        self.deadline = deadline
-        self.idempotent = idempotent
-
-
 class _Trace:
     """When an attempt was sent, and how long it waited for the rate limiter."""
 
@@ -123,7 +102,7 @@ class _Trace:
         self.waited = 0.0
 
 
-class Pipeline:
+class Pipeline(FailureHandling):
     """Sends requests for one client. Shared by every concurrent call of that client."""
 
     def __init__(
@@ -146,7 +125,7 @@ class Pipeline:
         #: `own_http`: `get_http` returns a client we built (and configured) ourselves.
         self._requests = RequestBuilder(base_url, headers, own_http=own_http)
         self.policy = policy
-        self.budget = RetryBudget(policy, clock)
+        self.budget: RetryBudget = RetryBudget(policy, clock)
         self.limiter = limiter
         self.max_concurrency = max_concurrency
         self._slots = anyio.Semaphore(max_concurrency)
@@ -161,6 +140,16 @@ class Pipeline:
         #: the most bytes of one answer's body (decoded) read; past it ResponseTooLargeError.
         self.max_response_bytes = max_response_bytes
         self._counters = Counters()
+        #: the lean lane (`_transport._lean`), when the client we built runs on aiohttp.
+        self._lean: LeanLane | None = None
+
+    def use_lean(self, lane: LeanLane | None) -> None:
+        """Send every request through `lane` (None: through the httpx client).
+
+        Args:
+            lane: the lean lane of the client's own `AiohttpTransport`.
+        """
+        self._lean = lane
 
     def stats(self) -> ClientStats:
         c = self._counters
@@ -218,8 +207,14 @@ class Pipeline:
         started = self.clock.now()
         if deadline is None:
             deadline = started + (self.timeout if timeout is None else timeout)
-        request = self._requests.build(self._get_http(), method, path, params, json)
-        call = _Call(method, path, started=started, deadline=deadline, idempotent=idempotent)
+        http = self._get_http()
+        lean = self._lean
+        request: httpx.Request | LeanRequest
+        if lean is not None:
+            request = lean.build(method, path, params, json)
+        else:
+            request = self._requests.build(http, method, path, params, json)
+        call = Call(method, path, started=started, deadline=deadline, idempotent=idempotent)
         self.budget.record_attempt()
         last: Failure | None = None
         maybe_applied = False
@@ -227,11 +222,18 @@ class Pipeline:
             outcome = await self._attempt(request, call, attempt)
             if isinstance(outcome, _OutOfTime):
                 self._out_of_time(call, outcome, attempt, last)
-            if isinstance(outcome, httpx.Response):
-                if outcome.is_success:
+            if not isinstance(outcome, Failure):
+                status = outcome.status_code
+                if 200 <= status < 300:
                     self.budget.record_success()
-                    return decode_envelope(outcome, method=method, path=path)
-                outcome = self._status_failure(outcome, call, attempt)
+                    return decode_answer(
+                        status,
+                        outcome.content,
+                        method=method,
+                        path=path,
+                        as_response=functools.partial(_as_httpx, outcome),
+                    )
+                outcome = self._status_failure(_as_httpx(outcome), call, attempt)
             last = outcome
             found = await self._after_failure(
                 call, outcome, attempt, recover, settle if maybe_applied else None
@@ -242,12 +244,12 @@ class Pipeline:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _out_of_time(
-        self, call: _Call, outcome: _OutOfTime, attempt: int, last: Failure | None
+        self, call: Call, outcome: _OutOfTime, attempt: int, last: Failure | None
     ) -> NoReturn:
         """The deadline check: raise the timeout, or the last failure when a retry did not
         fit in (the last answer is the real news)."""
         if last is not None and not outcome.in_flight:
-            _raise(last)
+            raise_failure(last)
         raise APITimeoutError(
             f"{call.method} {call.path}: the call's deadline passed {outcome.where} "
             f"(attempt {attempt}, {self.clock.now() - call.started:.2f}s)",
@@ -255,149 +257,20 @@ class Pipeline:
             url=call.path,
         )
 
-    async def _after_failure(
-        self,
-        call: _Call,
-        failure: Failure,
-        attempt: int,
-        recover: Recover | None,
-        settle: Settle | None,
-    ) -> Envelope | None:
-        """Act on `decide`: return the recovered or settled answer, sleep before a retry
-        (None), or raise the failure's error. `settle`: the call's rule, passed only once
-        an earlier attempt may have taken effect."""
-        decision = self._decide(
-            call,
-            failure,
-            attempt,
-            can_recover=recover is not None,
-            settled_by=settle.statuses if settle is not None else frozenset(),
-        )
-        if isinstance(decision, SettleNow):
-            assert settle is not None
-            return await self._settle(call, failure, settle)
-        if isinstance(decision, RecoverFirst):
-            assert recover is not None
-            found = await self._recover(call, failure, recover)
-            if found is not None:
-                return found
-            failure = failure.after_recovery()
-            decision = self._decide(call, failure, attempt, can_recover=False)
-        if isinstance(decision, GiveUp):
-            self._give_up(call, failure, decision)
-        assert isinstance(decision, RetryIn)
-        self.budget.try_acquire()
-        self._counters.retries += 1
-        logger.info(
-            "%s %s: retry %d/%d in %.2fs after %s (%.2fs elapsed)",
-            call.method,
-            call.path,
-            attempt,
-            self.policy.max_retries,
-            decision.delay,
-            failure.reason,
-            self.clock.now() - call.started,
-        )
-        if decision.delay > 0:
-            await self.clock.sleep(decision.delay)
-        return None
-
-    def _decide(
-        self,
-        call: _Call,
-        failure: Failure,
-        attempt: int,
-        *,
-        can_recover: bool,
-        settled_by: frozenset[int] = frozenset(),
-    ) -> Decision:
-        return decide(
-            failure,
-            attempt=attempt,
-            policy=self.policy,
-            remaining=call.deadline - self.clock.now(),
-            budget_tokens=self.budget.tokens,
-            can_recover=can_recover,
-            settled_by=settled_by,
-            after_maybe_applied=bool(settled_by),
-        )
-
-    async def _recover(self, call: _Call, failure: Failure, recover: Recover) -> Envelope | None:
-        """Ask `recover` whether the ambiguous write happened; raise when it cannot tell."""
-        try:
-            found = await recover(call.deadline)
-        except DyteError as exc:
-            logger.info(
-                "%s %s: not retried after %s: the recovery check failed (%s)",
-                call.method,
-                call.path,
-                failure.reason,
-                _describe(exc),
-            )
-            _raise(failure)
-        if found is not None:
-            self._counters.recovered += 1
-            logger.info(
-                "%s %s: recovered after %s: the write had taken effect",
-                call.method,
-                call.path,
-                failure.reason,
-            )
-        return found
-
-    async def _settle(self, call: _Call, failure: Failure, settle: Settle) -> Envelope:
-        """The call's `Settle` rule matched: log it and return its result."""
-        logger.info(
-            "%s %s: %s after an earlier attempt may have taken effect: %s",
-            call.method,
-            call.path,
-            failure.reason,
-            settle.meaning,
-        )
-        self._counters.recovered += 1
-        if settle.resolve is None:
-            return Envelope(data=None, body={}, status_code=failure.status or 200)
-        try:
-            return await settle.resolve(call.deadline)
-        except DyteError as exc:
-            logger.info(
-                "%s %s: %s stands: reading the result failed (%s)",
-                call.method,
-                call.path,
-                failure.reason,
-                _describe(exc),
-            )
-            _raise(failure)
-
-    def _give_up(self, call: _Call, failure: Failure, decision: GiveUp) -> NoReturn:
-        """Log why the failure is not retried (and count a budget refusal), then raise it."""
-        if decision.why == "budget":
-            self._counters.retries_refused += 1
-            logger.info(
-                "%s %s: retry refused by the retry budget after %s",
-                call.method,
-                call.path,
-                failure.reason,
-            )
-        elif decision.why != "final":
-            logger.info(
-                "%s %s: not retried after %s: %s",
-                call.method,
-                call.path,
-                failure.reason,
-                _GIVE_UP_REASONS[decision.why],
-            )
-        _raise(failure)
-
     async def _attempt(
-        self, request: httpx.Request, call: _Call, attempt: int
-    ) -> httpx.Response | Failure | _OutOfTime:
+        self, request: httpx.Request | LeanRequest, call: Call, attempt: int
+    ) -> httpx.Response | LeanAnswer | Failure | _OutOfTime:
         """One attempt within what is left of the deadline: a concurrency slot, then
         `_rate_limited`. Every way of running out of time becomes an `_OutOfTime`."""
         remaining = call.deadline - self.clock.now()
         if remaining <= 0:
             return _OutOfTime("before the attempt", in_flight=False)
         trace = _Trace()
+        if isinstance(request, LeanRequest):
+            outcome = await self._attempt_now(request, call, attempt, trace)
+            if outcome is not None:
+                return outcome
+            remaining = call.deadline - self.clock.now()
         with anyio.move_on_after(remaining):
             # A call made in a cancelled scope sends nothing (the fast path below would not
             # notice: it does not go through the event loop when a slot is free).
@@ -416,9 +289,48 @@ class Pipeline:
             return _OutOfTime("while the request was in flight", in_flight=True)
         return _OutOfTime("waiting for a connection slot", in_flight=False)
 
+    async def _attempt_now(
+        self, request: LeanRequest, call: Call, attempt: int, trace: _Trace
+    ) -> httpx.Response | LeanAnswer | Failure | _OutOfTime | None:
+        """The attempt without a cancel scope, when nothing has to wait: a concurrency slot
+        and a rate-limit slot free now. Its one wait, the exchange, has its own timeout of
+        at most what is left of the deadline (`LeanLane.exchange`), so a scope could not
+        fire first. None (nothing taken, nothing sent) when something would wait: then
+        the scoped path runs."""
+        # A call made in a cancelled scope sends nothing (nothing below awaits before the
+        # request is written).
+        await anyio.lowlevel.checkpoint_if_cancelled()
+        slots = self._slots
+        try:
+            slots.acquire_nowait()
+        except anyio.WouldBlock:
+            return None
+        try:
+            slot = self._slot_now()
+            if slot is None:
+                return None
+            try:
+                remaining = call.deadline - self.clock.now()
+                if remaining <= 0:
+                    return _OutOfTime("before the attempt", in_flight=False)
+                return await self._transmit(request, call, attempt, remaining, trace)
+            finally:
+                self.limiter.release(slot)
+        finally:
+            slots.release()
+
+    def _slot_now(self) -> Slot | None:
+        """A rate-limit slot starting now without waiting, or None when the limiter would
+        make this attempt wait (or cannot tell without waiting)."""
+        limiter = self.limiter
+        if type(limiter) is NoLimiter:
+            return _UNLIMITED
+        try_now: Callable[[], Slot | None] | None = getattr(limiter, "try_acquire_now", None)
+        return None if try_now is None else try_now()
+
     async def _rate_limited(
-        self, request: httpx.Request, call: _Call, attempt: int, trace: _Trace
-    ) -> httpx.Response | Failure | _OutOfTime:
+        self, request: httpx.Request | LeanRequest, call: Call, attempt: int, trace: _Trace
+    ) -> httpx.Response | LeanAnswer | Failure | _OutOfTime:
         """A rate-limit slot, held until the attempt ends (answer, failure or
         cancellation), so the limiter counts the window from when the server may last
         have seen the request (`SlidingWindowLimiter.release`); then `_transmit`."""
@@ -438,17 +350,42 @@ class Pipeline:
             limiter.release(slot)
 
     async def _transmit(
-        self, request: httpx.Request, call: _Call, attempt: int, remaining: float, trace: _Trace
-    ) -> httpx.Response | Failure:
-        """Send the request with httpx timeouts of what is left, read its answer, and
-        turn a transport failure into a `Failure`."""
-        http = self._get_http()
-        request.extensions["timeout"] = self._timeouts(remaining)
+        self,
+        request: httpx.Request | LeanRequest,
+        call: Call,
+        attempt: int,
+        remaining: float,
+        trace: _Trace,
+    ) -> httpx.Response | LeanAnswer | Failure | _OutOfTime:
+        """Send the request with timeouts of what is left (the lean lane: one for the
+        whole attempt; httpx: connect, read, write and pool), read its answer, and turn a
+        transport failure into a `Failure`."""
+        http: httpx.AsyncClient | None = None
+        lane = request.lane if isinstance(request, LeanRequest) else None
+        if lane is None:
+            http = self._get_http()
+        elif lane.closed:  # closed with the client, at once (`AiohttpTransport.aclose`)
+            raise ClientClosedError("this AsyncDyte client is closed; make a new one")
         self._counters.requests += 1
         trace.sent_at = self.clock.now()
+        response: httpx.Response | LeanAnswer
+        by_deadline = False  # the lean lane's timeout is what is left of the deadline
         try:
-            response = await send_and_read(http, request, self.max_response_bytes)
+            if isinstance(request, LeanRequest):
+                limit = self.attempt_timeout
+                by_deadline = limit is None or remaining <= limit
+                response = await request.lane.exchange(
+                    request, remaining if limit is None or remaining <= limit else limit
+                )
+            else:
+                assert http is not None
+                request.extensions["timeout"] = self._timeouts(remaining)
+                response = await send_and_read(http, request, self.max_response_bytes)
         except httpx.HTTPError as exc:
+            if isinstance(request, LeanRequest) and by_deadline and expired(exc):
+                # The call's deadline ran out in flight: as when the attempt's scope fires.
+                self._log_attempt(call, "deadline", attempt, trace)
+                return _OutOfTime("while the request was in flight", in_flight=True)
             self._log_attempt(call, type(exc).__name__, attempt, trace)
             return network_failure(call.method, call.path, exc, call.idempotent)
         except ResponseTooLargeError as exc:
@@ -459,7 +396,8 @@ class Pipeline:
                 status_code=exc.status_code,
             ) from None
         except RuntimeError as exc:
-            if http.is_closed:  # closed before or while the request was in flight
+            closed = http.is_closed if http is not None else lane is not None and lane.closed
+            if closed:  # closed before or while the request was in flight
                 raise ClientClosedError("this AsyncDyte client was closed during the call") from exc
             raise
         self._log_attempt(call, str(response.status_code), attempt, trace)
@@ -477,7 +415,7 @@ class Pipeline:
             "pool": remaining,
         }
 
-    def _log_attempt(self, call: _Call, result: str, attempt: int, trace: _Trace) -> None:
+    def _log_attempt(self, call: Call, result: str, attempt: int, trace: _Trace) -> None:
         """The DEBUG line of one attempt that was sent (method, path, result, timing)."""
         if trace.sent_at is not None and logger.isEnabledFor(logging.DEBUG):
             waited = trace.waited
@@ -491,7 +429,7 @@ class Pipeline:
                 f", {waited:.3f}s waiting for the rate limit" if waited > 0 else "",
             )
 
-    def _status_failure(self, response: httpx.Response, call: _Call, attempt: int) -> Failure:
+    def _status_failure(self, response: httpx.Response, call: Call, attempt: int) -> Failure:
         """Classify an error answer; a 429 is counted and pauses the whole client."""
         failure = status_failure(
             response,
@@ -509,12 +447,6 @@ class Pipeline:
         return failure
 
 
-def _raise(failure: Failure) -> NoReturn:
-    """Raise the failure's error, chained to the httpx exception behind it."""
-    raise failure.error from failure.cause
-
-
-def _describe(error: BaseException) -> str:
-    if isinstance(error, APIStatusError):
-        return f"status {error.status_code}"
-    return type(error).__name__
+def _as_httpx(answer: httpx.Response | LeanAnswer) -> httpx.Response:
+    """The answer as an `httpx.Response` (the lean lane's made only when needed)."""
+    return answer if isinstance(answer, httpx.Response) else answer.to_httpx()

@@ -18,12 +18,11 @@ import httpx
 
 from dyte_async.errors import InvalidArgumentError
 
-__all__ = ["RequestBuilder"]
+__all__ = ["RequestBuilder", "query_params"]
 
 #: `httpx.URL` of a full URL string: parsing one costs ~20 us, and a client requests the
 #: same few paths again and again (URLs are immutable, so sharing them is safe).
 _url = functools.lru_cache(maxsize=512)(httpx.URL)
-_EMPTY_BODY = httpx.ByteStream(b"")
 _EMPTY_BODY = httpx.ByteStream(b"")
 # Methods whose empty body httpx announces with `Content-Length: 0`.
 _EMPTY_BODY_LENGTH_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -73,12 +72,12 @@ class RequestBuilder:
             url = _url(self._base_url + path)
             if not self._own_http:
                 return http.build_request(
-                    method, url, params=_query(params), headers=self._headers, json=json
+                    method, url, params=query_params(params), headers=self._headers, json=json
                 )
             if self._headers_of is not http:
                 self._headers_of = http
                 self._bodyless.clear()
-            query = _query(params)
+            query = query_params(params)
             if json is None and query is None:
                 return self._build_bodyless(method, url)
             # Our own client has no params, cookies or auth of its own: its headers are all
@@ -111,7 +110,7 @@ class RequestBuilder:
         return request
 
 
-def _query(
+def query_params(
     params: Mapping[str, Any] | None,
 ) -> list[tuple[str, str | int | float | bool | None]] | None:
     """Query parameters as the API reads them: booleans lower case, dates ISO 8601.
@@ -142,3 +141,6 @@ def _with_offset(value: datetime) -> datetime:
     if value.utcoffset() is None:
         return value.replace(tzinfo=timezone.utc)
     return value
+
+
+_query = query_params  # the name tests/unit/test_pipeline_direct.py imports

@@ -214,6 +214,22 @@ class SlidingWindowLimiter:
         slot.waited = slot.time - begin
         return slot
 
+    def try_acquire_now(self) -> Slot | None:
+        """A slot starting now, when `acquire_slot` would give one without waiting.
+
+        The same reservation as `acquire_slot`'s path that returns at once (so exactly as
+        exact); None, with nothing reserved, when it would wait (then call it).
+
+        Returns:
+            The slot (release it as any other), or None.
+        """
+        now = self._clock.now()
+        self._trim(now)
+        earliest = self._earliest(now)
+        if earliest is None or earliest > now:
+            return None
+        return self._take(now)
+
     def release(self, slot: Slot) -> None:
         """The attempt of `slot` (from `acquire_slot`) ended now.
 

@@ -55,10 +55,33 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._closed = False
         self._errors: tuple[type[BaseException], ...] = ()
         self._url: Any = None
+        self._lanes: list[Any] = []
+
+    @property
+    def limits(self) -> httpx.Limits:
+        """The connection limits (a lean lane's session uses the same)."""
+        return self._limits
+
+    @property
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """The TLS settings given (None: httpx's default, verified)."""
+        return self._ssl_context
+
+    def attach(self, lane: Any) -> None:
+        """Close `lane` (an object with `async aclose()`, a `LeanLane`) with this transport.
+
+        Args:
+            lane: the lane.
+        """
+        self._lanes.append(lane)
 
     @property
     def session(self) -> aiohttp.ClientSession | None:
-        """The aiohttp session, once the first request has made it."""
+        """The aiohttp session the client's requests go through, once opened: an attached
+        lean lane's (`_lean.LeanLane`, which has its own), else this transport's."""
+        for lane in self._lanes:
+            if lane.session is not None:
+                return lane.session  # type: ignore[no-any-return]
         return self._session
 
     def _open(self) -> aiohttp.ClientSession:
@@ -141,8 +164,13 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         """Close the session (and its connections); the transport cannot be reused."""
         self._closed = True
         session, self._session = self._session, None
-        if session is not None:
-            await session.close()
+        lanes, self._lanes = self._lanes, []
+        try:
+            for lane in lanes:
+                await lane.aclose()
+        finally:
+            if session is not None:
+                await session.close()
 
 
 async def _read_body(response: Any, cap: int, request: httpx.Request) -> bytes:

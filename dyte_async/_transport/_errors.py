@@ -35,6 +35,8 @@ _Table = tuple[tuple[type[BaseException], type[httpx.TransportError]], ...]
 
 @functools.cache
 def _aiohttp_table() -> _Table:
+    import asyncio
+
     import aiohttp
 
     # Most specific first. "Unsent" errors: the connection was never made, or no
@@ -51,6 +53,8 @@ def _aiohttp_table() -> _Table:
         (aiohttp.InvalidURL, httpx.UnsupportedProtocol),
         (aiohttp.NonHttpUrlClientError, httpx.UnsupportedProtocol),
         (aiohttp.ClientConnectionError, httpx.ReadError),  # reset, broken pipe, ...
+        # A total timeout: asyncio's TimeoutError, not the builtin one before Python 3.11.
+        (asyncio.TimeoutError, httpx.ReadTimeout),
         (TimeoutError, httpx.ReadTimeout),
         (aiohttp.ClientError, httpx.TransportError),
     )
@@ -81,7 +85,7 @@ def _httpcore_table() -> _Table:
 
 def aiohttp_errors() -> tuple[type[BaseException], ...]:
     """The exceptions `from_aiohttp` maps (aiohttp's `ClientError`, and `TimeoutError`)."""
-    return tuple(source for source, _ in _aiohttp_table()[-2:])
+    return tuple(source for source, _ in _aiohttp_table()[-3:])
 
 
 def httpcore_errors() -> tuple[type[BaseException], ...]:
