@@ -349,7 +349,7 @@ async def test_from_file_reads_the_meeting_id_column_and_failed_out_reruns_the_f
 
 @pytest.mark.anyio
 async def test_wrong_credentials_stop_the_run_at_the_first_answer(tmp_path: Path) -> None:
-    fake = FakeDyte()
+    fake = FakeDyte(strict_auth=True)  # it checks its own credentials exactly
     ids = [f"m{i:03}" for i in range(200)]
     failed_out = tmp_path / "failed.csv"
     async with fake.serve() as base_url:

@@ -19,10 +19,14 @@ import pytest
 from dyte_async import AsyncDyte, RateLimit
 from dyte_async._ratelimit import LimiterTimeout
 from dyte_async._ratelimit._redis import RedisLimiter
-from tests.integration.fleet import fleet_limiter
+from tests.integration.fleet import (  # noqa: F401 (an autouse fixture)
+    COREDIS_LEFTOVERS,
+    collect_leftovers,
+    fleet_limiter,
+)
 from tests.redis_server import RedisServer
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, COREDIS_LEFTOVERS]
 
 # coredis (trio) leaves the exception of a refused connect unretrieved in its task group:
 # pytest reports it as "unraisable", which says nothing of our code.
@@ -148,7 +152,11 @@ WORKER = """
 import asyncio, sys, time
 import redis.asyncio
 from dyte_async import RateLimit
-from tests.integration.fleet import fleet_limiter
+from tests.integration.fleet import (  # noqa: F401 (an autouse fixture)
+    COREDIS_LEFTOVERS,
+    collect_leftovers,
+    fleet_limiter,
+)
 
 async def main():
     async with fleet_limiter(sys.argv[1], sys.argv[2], RateLimit(3, per=0.2),

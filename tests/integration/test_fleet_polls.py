@@ -17,10 +17,15 @@ import redis
 from dyte_async import AsyncDyte, WaitTimeoutError
 from dyte_async._fleet._reads import SharedReads
 from dyte_async.testing import FakeDyte
-from tests.integration.fleet import member, started
+from tests.integration.fleet import (  # noqa: F401 (an autouse fixture)
+    COREDIS_LEFTOVERS,
+    collect_leftovers,
+    member,
+    started,
+)
 from tests.redis_server import RedisServer
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, COREDIS_LEFTOVERS]
 
 # coredis (trio) leaves the exception of a refused connect unretrieved in its task group:
 # pytest reports it as "unraisable", which says nothing of our code.

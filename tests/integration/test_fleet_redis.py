@@ -22,10 +22,14 @@ from dyte_async import AsyncDyte, RateLimit
 from dyte_async._ratelimit import LimiterTimeout, Slot
 from dyte_async._ratelimit._redis import RedisLimiter
 from dyte_async.testing import FakeDyte
-from tests.integration.fleet import fleet_limiter
+from tests.integration.fleet import (  # noqa: F401 (an autouse fixture)
+    COREDIS_LEFTOVERS,
+    collect_leftovers,
+    fleet_limiter,
+)
 from tests.redis_server import RedisServer
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, COREDIS_LEFTOVERS]
 
 _keys = itertools.count()
 
