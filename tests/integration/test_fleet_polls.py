@@ -225,3 +225,25 @@ async def test_a_garbled_stored_answer_is_read_again_not_raised(
     reads = other.livestreams._poller.reader
     assert isinstance(reads, SharedReads)
     assert reads.direct == 1  # the garbled answer was not used, nor raised
+
+
+async def test_a_dead_holder_of_a_read_delays_the_others_only_until_its_lock_expires(
+    redis_server: RedisServer,
+) -> None:
+    fake = FakeDyte(go_live_after=None, rate_limit=None)
+    meeting, _ = started(fake)
+    fake.set_status(meeting, "LIVE")
+    key = f"dead-{time.time_ns()}"
+    async with member(fake, redis_server.url, key) as client:
+        reads = client.livestreams._poller.reader
+        assert isinstance(reads, SharedReads)
+        lock = reads._keys(f"/meetings/{meeting}/active-livestream", None)[1]
+        with redis.Redis.from_url(redis_server.url) as admin:
+            # As if a process took the read's lock and died before answering.
+            admin.set(lock, "a-dead-process", px=1500)
+        began = time.monotonic()
+        live = await client.livestreams.wait_until_live(meeting, poll_interval=0.5, timeout=10)
+        waited = time.monotonic() - began
+    assert live.status == "LIVE"
+    assert 1.0 <= waited < 1.5 + 0.5 + 1.0  # the lock's life, one interval, some slack
+    assert reads.sent == 1  # read once the lock expired, by this process
