@@ -9,9 +9,9 @@ LIVE list, a meeting's active livestream. With ``redis=``, a poll's read goes th
    takes its own last read, or one it has used, for news.)
 2. Else this process takes a short lock on the read (``SET NX``, expiring with the read's
    own deadline) and sends it; the answer (200, or 404 for "nothing active") is stored for
-   the others, and when it differs from the one stored before, a wake-up is published
-   (`Wakeups.changed`) so that the waits in other processes look at it now instead of at
-   their next poll.
+   the others, and when a meeting's active livestream differs from the one stored before,
+   a wake-up is published (`Wakeups.changed`) so that the waits on it in other processes
+   look at it now instead of at their next poll.
 3. While another process holds the lock, this one looks at the store again (after 25 ms,
    then backing off to 200 ms) until the answer is there or the lock expired (it lasts
    the holder's deadline, 10 s at most), never past its own deadline.
@@ -301,7 +301,9 @@ class SharedReads:
             return
         self._saw(keys[0], stamp)
         if changed:
-            self._wakeups.changed(*_subject(path))
+            meeting_id = _meeting_of(path)
+            if meeting_id is not None:
+                self._wakeups.changed(meeting_id)
 
     async def _release(self, lock: str) -> None:
         try:
@@ -354,12 +356,15 @@ def _without_secrets(value: Any) -> Any:
     return value
 
 
-def _subject(path: str) -> tuple[str | None, bool]:
-    """What a read is about: (meeting id, False) for a meeting's active livestream,
-    (None, True) for the organization's list, (None, False) otherwise."""
+def _meeting_of(path: str) -> str | None:
+    """The meeting a read of its active livestream is about (None for any other read).
+
+    Only those changes are announced: a list page changes whenever any livestream of the
+    organization does, and announcing it would send every process to read the other pages
+    again (measured: 4x the list reads of one process at 1,000 meetings). List waits see
+    another process's newer pages at their own next poll.
+    """
     parts = path.strip("/").split("/")
     if len(parts) == 3 and parts[0] == "meetings" and parts[2] == "active-livestream":
-        return unquote(parts[1]), False
-    if parts == ["livestreams"]:
-        return None, True
-    return None, False
+        return unquote(parts[1])
+    return None

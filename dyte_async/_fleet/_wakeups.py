@@ -57,10 +57,6 @@ class Wakeable(Protocol):
         """Make the polls concerned happen now."""
         ...
 
-    def wake_list(self) -> None:
-        """Make the organization's list poll happen now."""
-        ...
-
 
 class Wakeups:
     """The fleet's webhook wake-ups for one client (see the module docstring).
@@ -126,21 +122,14 @@ class Wakeups:
         if self._target is not None:
             self._target.wake(meeting_id=meeting_id, livestream_id=livestream_id)
 
-    def changed(self, meeting_id: str | None, listing: bool) -> None:
-        """Tell the other members a shared read changed (`SharedReads`): their waits on the
-        meeting (or on the organization's list) look at it now.
+    def changed(self, meeting_id: str) -> None:
+        """Tell the other members a meeting's shared read changed (`SharedReads`): their
+        waits on it look at it now.
 
         Args:
-            meeting_id: the meeting whose active livestream changed, or None.
-            listing: the organization's list changed.
+            meeting_id: the meeting whose active livestream changed.
         """
-        if meeting_id is not None:
-            fields: dict[str, Any] = {"m": meeting_id, "s": None}
-        elif listing:
-            fields = {"list": True}
-        else:
-            return
-        self._send_soon(json.dumps({**fields, "from": self._member}))
+        self._send_soon(json.dumps({"m": meeting_id, "s": None, "from": self._member}))
 
     def _send_soon(
         self,
@@ -230,11 +219,7 @@ class Wakeups:
             if not all(v is None or isinstance(v, str) for v in (meeting_id, livestream_id)):
                 return
             self.received += 1
-            if self._target is None:
-                return
-            if message.get("list") is True:
-                self._target.wake_list()
-            elif meeting_id or livestream_id:
+            if self._target is not None and (meeting_id or livestream_id):
                 self._target.wake(meeting_id=meeting_id, livestream_id=livestream_id)
 
     def _failed(self, what: str, error: BaseException) -> None:

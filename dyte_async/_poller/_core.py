@@ -130,16 +130,6 @@ class Poller:
             source.next_due = min(source.next_due, now)
             interrupt(source)
 
-    def wake_list(self) -> None:
-        """Make the organization's list poll happen now (another process saw it change)."""
-        source = self._list
-        if not source.meetings:
-            return
-        if source.polling:
-            source.rewake = True
-        source.next_due = min(source.next_due, self.clock.now())
-        interrupt(source)
-
     def _to_wake(self, meeting_id: str | None, livestream_id: str | None) -> list[Source]:
         meetings: list[Meeting | None]
         if meeting_id is not None:
