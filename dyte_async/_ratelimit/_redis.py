@@ -268,13 +268,10 @@ class RedisLimiter:
         if self._fallback.paused_until is not None:  # a 429 said: start nothing
             self._give_back_spares()
             return None
-        while spares:
-            spare = spares.popleft()
-            fresh = now - spare.granted <= _SPARE_TTL
-            if fresh and deadline is not None and deadline <= spare.granted + _SPARE_HOLD:
-                return spare.slot
-            self.release(spare.slot)
-        return None
+        self._give_back_spares(older_than=now - _SPARE_TTL)  # stale ones go back
+        if spares and deadline is not None and deadline <= spares[0].granted + _SPARE_HOLD:
+            return spares.popleft().slot
+        return None  # none left, or its lease would not cover this caller: kept for others
 
     def _give_back_spares(self, older_than: float | None = None) -> None:
         """Release the spares (granted before `older_than`, or all)."""
