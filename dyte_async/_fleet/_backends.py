@@ -68,7 +68,9 @@ class FleetRedis(Protocol):
         ...
 
 
-class _RedisPySubscription:
+class _Channel:
+    """A `Subscription` on either library's pub/sub object (both have `get_message`)."""
+
     def __init__(self, pubsub: Any) -> None:
         self._pubsub = pubsub
 
@@ -98,7 +100,7 @@ class RedisPy:
         pubsub = self.client.pubsub(ignore_subscribe_messages=True)
         try:
             await pubsub.subscribe(channel)
-            yield _RedisPySubscription(pubsub)
+            yield _Channel(pubsub)
         finally:
             with anyio.CancelScope(shield=True), anyio.move_on_after(1.0):
                 await pubsub.aclose()
@@ -109,15 +111,6 @@ class RedisPy:
 
     async def aclose(self) -> None:
         await self.client.aclose()
-
-
-class _CoredisSubscription:
-    def __init__(self, pubsub: Any) -> None:
-        self._pubsub = pubsub
-
-    async def next(self, timeout: float) -> Any:
-        message = await self._pubsub.get_message(timeout=timeout)
-        return None if message is None else message.get("data")
 
 
 class Coredis:
@@ -143,7 +136,7 @@ class Coredis:
     @contextlib.asynccontextmanager
     async def subscription(self, channel: str) -> AsyncIterator[Subscription]:
         async with self.client.pubsub(channels=[channel], ignore_subscribe_messages=True) as pubsub:
-            yield _CoredisSubscription(pubsub)
+            yield _Channel(pubsub)
 
     def entered(self) -> contextlib.AbstractAsyncContextManager[object]:
         manager: contextlib.AbstractAsyncContextManager[object] = self.client
