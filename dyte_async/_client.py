@@ -34,17 +34,21 @@ from dyte_async._pipeline import Pipeline, logger
 from dyte_async._ratelimit import RateLimit, make_limiter
 from dyte_async._retry import RetryPolicy
 from dyte_async._stats import ClientStats
+from dyte_async._telemetry import make_telemetry
 from dyte_async._transport import HttpBackend, build_transport
 from dyte_async._transport._lean import lean_lane
 from dyte_async.errors import ClientClosedError, ConfigurationError
 
 if TYPE_CHECKING:
+    from opentelemetry.metrics import MeterProvider
+    from opentelemetry.trace import TracerProvider
     from redis.asyncio import Redis
     from typing_extensions import Unpack
 
     from dyte_async._client_options import ClientOptions
     from dyte_async._fanout import FanOut
     from dyte_async._fleet._wakeups import Wakeups
+    from dyte_async._telemetry._otel import Telemetry
     from dyte_async.resources.active_sessions import ActiveSessions
     from dyte_async.resources.livestreams import Livestreams
     from dyte_async.resources.meetings import Meetings
@@ -108,6 +112,11 @@ class AsyncDyte:
             the org id, so the clients of one organization share it).
         fleet_size_hint: how many processes share the limit: while Redis is down each
             keeps `requests // fleet_size_hint` of it to itself. Default 1.
+        tracer_provider: the OpenTelemetry `TracerProvider` of the client's spans (a span
+            per call, a child span per attempt; the `[otel]` extra); None: the global one.
+            Without opentelemetry-api, or without an SDK, nothing is recorded.
+        meter_provider: the OpenTelemetry `MeterProvider` of the
+            `http.client.request.duration` histogram; None: the global one.
 
     Raises:
         ConfigurationError: credentials missing or holding a control or non-ASCII
@@ -138,6 +147,8 @@ class AsyncDyte:
         redis: str | Redis | None = None,
         rate_limit_key: str | None = None,
         fleet_size_hint: int = 1,
+        tracer_provider: TracerProvider | None = None,
+        meter_provider: MeterProvider | None = None,
         _authorization: str | None = None,
         _default_rate_limit: RateLimit = DYTE_RATE_LIMIT,
     ) -> None:
@@ -183,10 +194,18 @@ class AsyncDyte:
             from dyte_async._fleet._wakeups import Wakeups
 
             self._wakeups = Wakeups(self._link)
-        self._pipeline = self._build_pipeline(config)
+        self._pipeline = self._build_pipeline(
+            config,
+            make_telemetry(
+                config.base_url,
+                config.clock,
+                tracer_provider=tracer_provider,
+                meter_provider=meter_provider,
+            ),
+        )
         _configure_logging_from_env()
 
-    def _build_pipeline(self, config: ClientConfig) -> Pipeline:
+    def _build_pipeline(self, config: ClientConfig, telemetry: Telemetry | None) -> Pipeline:
         return Pipeline(
             get_http=self._get_http,
             base_url=config.base_url,
@@ -201,6 +220,7 @@ class AsyncDyte:
             clock=config.clock,
             own_http=config.http_client is None,
             max_response_bytes=config.max_response_bytes,
+            telemetry=telemetry,
         )
 
     # -- resources: each module is imported when first used (`import dyte_async` stays

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, TypedDict
 
 if TYPE_CHECKING:
     import httpx
+    from opentelemetry.metrics import MeterProvider
+    from opentelemetry.trace import TracerProvider
     from redis.asyncio import Redis
 
     from dyte_async._clock import Clock
@@ -45,3 +47,5 @@ class ClientOptions(TypedDict, total=False):
     redis: str | Redis | None
     rate_limit_key: str | None
     fleet_size_hint: int
+    tracer_provider: TracerProvider | None
+    meter_provider: MeterProvider | None

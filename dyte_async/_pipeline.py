@@ -37,10 +37,15 @@ gzip/deflate inflated incrementally (`_body`): past the cap the call fails with
 `ResponseTooLargeError`, never retried, and the connection is closed unread rather than
 pooled.
 
-The send path, one idea per function: `send` (the loop over attempts), `_attempt` (deadline
-and concurrency slot; `_attempt_now` when nothing waits), `_rate_limited` (the limiter
-slot), `_transmit` (the lean lane or httpx), what a failure means (`_classify`), the pure
-retry decision (`_retry.decide`) and `_after_failure` (recover, give up or sleep).
+The send path, one idea per function: `send` (the call's telemetry), `_send` (the loop over
+attempts), `_attempt` (deadline and concurrency slot; `_attempt_now` when nothing waits),
+`_rate_limited` (the limiter slot), `_transmit` (the attempt's telemetry), `_exchange` (the
+lean lane or httpx), what a failure means (`_classify`), the pure retry decision
+(`_retry.decide`) and `_after_failure` (recover, give up or sleep).
+
+Telemetry (`_telemetry`, with opentelemetry-api installed and an SDK configured): a span per
+call, a child span and a `http.client.request.duration` measurement per attempt, events for
+limiter waits and retries; none of it (one `is None` test per call) otherwise.
 
 Logging (logger ``dyte_async``): one DEBUG line per attempt (method, path, status or
 failure, attempt number, elapsed time) and one INFO line per retry (reason and wait).
@@ -55,7 +60,7 @@ import itertools
 import logging
 import math
 from collections.abc import Callable, Mapping
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import anyio
 import anyio.lowlevel
@@ -73,6 +78,9 @@ from dyte_async._stats import ClientStats, Counters
 from dyte_async._transport._lean import LeanAnswer, LeanLane, LeanRequest, expired
 from dyte_async._writes import Recover, Settle
 from dyte_async.errors import APITimeoutError, ClientClosedError, ResponseTooLargeError
+
+if TYPE_CHECKING:
+    from dyte_async._telemetry._otel import CallTrace, Telemetry
 
 __all__ = ["Pipeline", "logger"]
 
@@ -120,6 +128,7 @@ class Pipeline(FailureHandling):
         attempt_timeout: float | None = None,
         own_http: bool = False,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self._get_http = get_http
         #: `own_http`: `get_http` returns a client we built (and configured) ourselves.
@@ -142,6 +151,8 @@ class Pipeline(FailureHandling):
         self._counters = Counters()
         #: the lean lane (`_transport._lean`), when the client we built runs on aiohttp.
         self._lean: LeanLane | None = None
+        #: spans and metrics (`_telemetry`), None when opentelemetry-api is not installed.
+        self._telemetry = telemetry
 
     def use_lean(self, lane: LeanLane | None) -> None:
         """Send every request through `lane` (None: through the httpx client).
@@ -204,6 +215,36 @@ class Pipeline(FailureHandling):
             InvalidArgumentError: `json` cannot be encoded (nothing sent).
             ResponseDecodeError: the answer is not a shape we know.
         """
+        telemetry = self._telemetry
+        tracked = None if telemetry is None else telemetry.begin(method, path)
+        if tracked is None:
+            return await self._send(
+                method, path, params, json, timeout, deadline, idempotent, recover, settle, None
+            )
+        try:
+            envelope = await self._send(
+                method, path, params, json, timeout, deadline, idempotent, recover, settle, tracked
+            )
+        except BaseException as exc:
+            tracked.finish(exc)
+            raise
+        tracked.finish(None)
+        return envelope
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None,
+        json: Any,
+        timeout: float | None,
+        deadline: float | None,
+        idempotent: bool,
+        recover: Recover | None,
+        settle: Settle | None,
+        tracked: CallTrace | None,
+    ) -> Envelope:
+        """`send` (the loop over attempts), recorded by `tracked` when not None."""
         started = self.clock.now()
         if deadline is None:
             deadline = started + (self.timeout if timeout is None else timeout)
@@ -214,7 +255,9 @@ class Pipeline(FailureHandling):
             request = lean.build(method, path, params, json)
         else:
             request = self._requests.build(http, method, path, params, json)
-        call = Call(method, path, started=started, deadline=deadline, idempotent=idempotent)
+        call = Call(
+            method, path, started=started, deadline=deadline, idempotent=idempotent, traced=tracked
+        )
         self.budget.record_attempt()
         last: Failure | None = None
         maybe_applied = False
@@ -342,6 +385,8 @@ class Pipeline(FailureHandling):
             return _OutOfTime("waiting for the rate limiter", in_flight=False)
         try:
             trace.waited = slot.waited
+            if slot.waited > 0 and call.traced is not None:
+                call.traced.event("dyte.rate_limiter.wait", {"dyte.wait.seconds": slot.waited})
             remaining = call.deadline - self.clock.now()
             if remaining <= 0:
                 return _OutOfTime("waiting for the rate limiter", in_flight=False)
@@ -350,6 +395,33 @@ class Pipeline(FailureHandling):
             limiter.release(slot)
 
     async def _transmit(
+        self,
+        request: httpx.Request | LeanRequest,
+        call: Call,
+        attempt: int,
+        remaining: float,
+        trace: _Trace,
+    ) -> httpx.Response | LeanAnswer | Failure | _OutOfTime:
+        """`_exchange`, recorded as an attempt when the call is traced (`_telemetry`)."""
+        if call.traced is None:
+            return await self._exchange(request, call, attempt, remaining, trace)
+        url = request.text if isinstance(request, LeanRequest) else str(request.url)
+        recording = call.traced.attempt(url, attempt)
+        try:
+            outcome = await self._exchange(request, call, attempt, remaining, trace)
+        except BaseException as exc:
+            recording.end(None, type(exc).__qualname__)
+            raise
+        if isinstance(outcome, Failure):
+            cause = outcome.cause
+            recording.end(None, outcome.reason if cause is None else type(cause).__qualname__)
+        elif isinstance(outcome, _OutOfTime):
+            recording.end(None, "timeout")
+        else:
+            recording.end(outcome.status_code, None)
+        return outcome
+
+    async def _exchange(
         self,
         request: httpx.Request | LeanRequest,
         call: Call,

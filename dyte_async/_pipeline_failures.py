@@ -9,7 +9,7 @@ with the INFO lines that say why.
 from __future__ import annotations
 
 import logging
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from dyte_async._clock import Clock
 from dyte_async._response import Envelope
@@ -28,6 +28,9 @@ from dyte_async._stats import Counters
 from dyte_async._writes import Recover, Settle
 from dyte_async.errors import APIStatusError, DyteError
 
+if TYPE_CHECKING:
+    from dyte_async._telemetry._otel import CallTrace
+
 __all__ = ["Call", "FailureHandling", "raise_failure"]
 
 logger = logging.getLogger("dyte_async")
@@ -42,16 +45,25 @@ _GIVE_UP_REASONS = {
 class Call:
     """What every attempt of one call shares."""
 
-    __slots__ = ("deadline", "idempotent", "method", "path", "started")
+    __slots__ = ("deadline", "idempotent", "method", "path", "started", "traced")
 
     def __init__(
-        self, method: str, path: str, *, started: float, deadline: float, idempotent: bool
+        self,
+        method: str,
+        path: str,
+        *,
+        started: float,
+        deadline: float,
+        idempotent: bool,
+        traced: CallTrace | None = None,
     ) -> None:
         self.method = method
         self.path = path
         self.started = started
         self.deadline = deadline
         self.idempotent = idempotent
+        #: the call's spans (`_telemetry`), None when nothing is recorded
+        self.traced = traced
 
 
 class FailureHandling:
@@ -105,6 +117,15 @@ class FailureHandling:
             failure.reason,
             self.clock.now() - call.started,
         )
+        if call.traced is not None:
+            call.traced.event(
+                "dyte.retry.scheduled",
+                {
+                    "dyte.retry.attempt": attempt,
+                    "dyte.retry.delay": decision.delay,
+                    "dyte.retry.reason": failure.reason,
+                },
+            )
         if decision.delay > 0:
             await self.clock.sleep(decision.delay)
         return None
@@ -144,6 +165,8 @@ class FailureHandling:
             raise_failure(failure)
         if found is not None:
             self._counters.recovered += 1
+            if call.traced is not None:
+                call.traced.event("dyte.write.recovered", {"dyte.retry.reason": failure.reason})
             logger.info(
                 "%s %s: recovered after %s: the write had taken effect",
                 call.method,
@@ -162,6 +185,8 @@ class FailureHandling:
             settle.meaning,
         )
         self._counters.recovered += 1
+        if call.traced is not None:
+            call.traced.event("dyte.write.settled", {"dyte.retry.reason": failure.reason})
         if settle.resolve is None:
             return Envelope(data=None, body={}, status_code=failure.status or 200)
         try:
@@ -178,6 +203,11 @@ class FailureHandling:
 
     def _give_up(self, call: Call, failure: Failure, decision: GiveUp) -> NoReturn:
         """Log why the failure is not retried (and count a budget refusal), then raise it."""
+        if call.traced is not None and decision.why != "final":
+            call.traced.event(
+                "dyte.retry.refused",
+                {"dyte.retry.refused_by": decision.why, "dyte.retry.reason": failure.reason},
+            )
         if decision.why == "budget":
             self._counters.retries_refused += 1
             logger.info(

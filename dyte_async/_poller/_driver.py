@@ -22,6 +22,7 @@ from dyte_async._poller._reader import FRESH_FOR
 from dyte_async._poller._settings import DEFAULT_POLL_INTERVAL
 from dyte_async._poller._source import Source
 from dyte_async._poller._state import Waiter
+from dyte_async._telemetry import POLLING
 
 if TYPE_CHECKING:
     from dyte_async._poller._core import Poller
@@ -169,9 +170,11 @@ class Driver:
         poller = self._poller
         source.polling = True
         fresh = FRESH_FOR.set(_base_interval(source))
+        polling = POLLING.set(True)
         try:
             changed = await source.poll(poller, deadline)
         finally:
+            POLLING.reset(polling)
             FRESH_FOR.reset(fresh)
             source.polling = False
         now = poller.clock.now()
