@@ -24,9 +24,11 @@ LAZY = (
     "aiohttp",  # the transport's session, made at the first request on asyncio
     "cattrs",
     "importlib.metadata",  # __version__
+    "opentelemetry",  # the `[otel]` extra: loaded by making a client, never by the import
     "dyte_async._convert",
     "dyte_async._fanout",
     "dyte_async._poller",
+    "dyte_async._telemetry._otel",  # and through it opentelemetry: made with the client
     "dyte_async.models",
     "dyte_async.resources.active_sessions",
     "dyte_async.resources.livestreams",
