@@ -31,6 +31,7 @@ only the metric.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -80,6 +81,22 @@ def _is_real(tracer_provider: object, meter_provider: object) -> bool:
     )
 
 
+# Where the API keeps the global providers until one is set (None: not set yet). Read
+# before the public getters, which look the environment up on every call (microseconds);
+# when the API keeps them elsewhere, the getters are asked every time.
+_UNKNOWN: Final = object()
+_TRACE_STATE: Final = trace
+_METRICS_STATE: Final[object] = sys.modules.get("opentelemetry.metrics._internal", _UNKNOWN)
+
+
+def _globals_unset() -> bool:
+    """Whether neither global provider was set (cheap; False when it cannot tell)."""
+    return (
+        getattr(_TRACE_STATE, "_TRACER_PROVIDER", _UNKNOWN) is None
+        and getattr(_METRICS_STATE, "_METER_PROVIDER", _UNKNOWN) is None
+    )
+
+
 class Telemetry:
     """The spans and metric of one client (made by `make_telemetry`)."""
 
@@ -110,12 +127,18 @@ class Telemetry:
         self._duration: Histogram = _duration_histogram(meter)
         #: a provider is known to be real: given, or a global one was set
         self._live = tracer_provider is not None or meter_provider is not None
+        # The getters set the global providers named by the environment
+        # (OTEL_PYTHON_TRACER_PROVIDER, ...) on their first call: before `_globals_unset`.
+        trace.get_tracer_provider()
+        metrics.get_meter_provider()
 
     def begin(self, method: str, path: str) -> CallTrace | None:
         """Start recording one call (`Pipeline.send`); None when nothing is recorded (no
         SDK, or instrumentation suppressed by the caller)."""
         if not self._live:
-            if not _is_real(trace.get_tracer_provider(), metrics.get_meter_provider()):
+            if _globals_unset() or not _is_real(
+                trace.get_tracer_provider(), metrics.get_meter_provider()
+            ):
                 return None
             self._live = True
         if _SUPPRESS_ALL is not None and otel_context.get_value(_SUPPRESS_ALL):

@@ -52,9 +52,11 @@ async def test_the_aiohttp_instrumentor_adds_no_span_to_the_lean_lane(
     try:
         async with fake.serve() as base_url:
             meeting_id = (await fake.client().meetings.create(title="t")).id
-            async with aiohttp.ClientSession() as session:  # the control
-                async with session.get(f"{base_url}/meetings/{meeting_id}") as answer:
-                    await answer.read()
+            async with (  # the control
+                aiohttp.ClientSession() as session,
+                session.get(f"{base_url}/meetings/{meeting_id}") as answer,
+            ):
+                await answer.read()
             assert len(exporter.get_finished_spans()) == 1
             exporter.clear()
             async with AsyncDyte(
