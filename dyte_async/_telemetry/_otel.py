@@ -151,6 +151,11 @@ class CallTrace:
 
     __slots__ = ("_method", "_metric", "_tel", "_template", "_token", "attempts", "span")
 
+    #: the attempts started so far
+    attempts: int
+    #: the call's span, None when it is not recorded
+    span: Span | None
+
     def __init__(self, tel: Telemetry, method: str, path: str) -> None:
         self._tel = tel
         self._method = method
@@ -162,7 +167,7 @@ class CallTrace:
         if template is not None:
             metric["url.template"] = template
         self._metric = metric
-        span: Span | None = None
+        span = None
         if not POLLING.get() or trace.get_current_span().is_recording():
             name = f"dyte {method}" if route is None else f"dyte.{route.operation}"
             started = tel._tracer.start_span(name, kind=SpanKind.INTERNAL)
@@ -213,10 +218,13 @@ class AttemptTrace:
 
     __slots__ = ("_call", "_started", "span")
 
+    #: the attempt's span, None when its call's is not recorded
+    span: Span | None
+
     def __init__(self, call: CallTrace, url: str, attempt: int) -> None:
         self._call = call
         tel = call._tel
-        self.span: Span | None = None
+        self.span = None
         parent = call.span
         if parent is not None:
             method = call._method
