@@ -37,11 +37,11 @@ gzip/deflate inflated incrementally (`_body`): past the cap the call fails with
 `ResponseTooLargeError`, never retried, and the connection is closed unread rather than
 pooled.
 
-The send path, one idea per function: `send` (the call's telemetry), `_send` (the loop over
-attempts), `_attempt` (deadline and concurrency slot; `_attempt_now` when nothing waits),
-`_rate_limited` (the limiter slot), `_transmit` (the attempt's telemetry), `_exchange` (the
-lean lane or httpx), what a failure means (`_classify`), the pure retry decision
-(`_retry.decide`) and `_after_failure` (recover, give up or sleep).
+The send path, one idea per function: `send` (the loop over attempts), `_attempt` (deadline
+and concurrency slot; `_attempt_now` when nothing waits), `_rate_limited` (the limiter
+slot), `_transmit` (the lean lane or httpx), what a failure means (`_classify`), the pure
+retry decision (`_retry.decide`) and `_after_failure` (recover, give up or sleep). A
+recorded call runs its loop inside `CallTrace.record`, each attempt inside `_recorded`.
 
 Telemetry (`_telemetry`, with opentelemetry-api installed and an SDK configured): a span per
 call, a child span and a `http.client.request.duration` measurement per attempt, events for
@@ -59,7 +59,7 @@ import functools
 import itertools
 import logging
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import anyio
@@ -80,7 +80,7 @@ from dyte_async._writes import Recover, Settle
 from dyte_async.errors import APITimeoutError, ClientClosedError, ResponseTooLargeError
 
 if TYPE_CHECKING:
-    from dyte_async._telemetry._otel import CallTrace, Telemetry
+    from dyte_async._telemetry._otel import AttemptTrace, CallTrace, Telemetry
 
 __all__ = ["Pipeline", "logger"]
 
@@ -103,11 +103,13 @@ class _OutOfTime:
 class _Trace:
     """When an attempt was sent, and how long it waited for the rate limiter."""
 
-    __slots__ = ("sent_at", "waited")
+    __slots__ = ("recorded", "sent_at", "waited")
 
     def __init__(self) -> None:
         self.sent_at: float | None = None
         self.waited = 0.0
+        #: the attempt runs inside its telemetry (`_recorded`)
+        self.recorded = False
 
 
 class Pipeline(FailureHandling):
@@ -189,6 +191,7 @@ class Pipeline(FailureHandling):
         idempotent: bool = True,
         recover: Recover | None = None,
         settle: Settle | None = None,
+        traced: CallTrace | None = None,
     ) -> Envelope:
         """Send one call (with its retries) and decode its envelope.
 
@@ -205,6 +208,7 @@ class Pipeline(FailureHandling):
                 dropped connection, 500/502/504); see `Recover`.
             settle: the statuses that mean "done" after an attempt that may have taken
                 effect; see `Settle`.
+            traced: the call's telemetry (`_telemetry`), given by `send` itself only.
 
         Raises:
             APIStatusError: the server's error (after retries).
@@ -215,36 +219,23 @@ class Pipeline(FailureHandling):
             InvalidArgumentError: `json` cannot be encoded (nothing sent).
             ResponseDecodeError: the answer is not a shape we know.
         """
-        telemetry = self._telemetry
-        tracked = None if telemetry is None else telemetry.begin(method, path)
-        if tracked is None:
-            return await self._send(
-                method, path, params, json, timeout, deadline, idempotent, recover, settle, None
-            )
-        try:
-            envelope = await self._send(
-                method, path, params, json, timeout, deadline, idempotent, recover, settle, tracked
-            )
-        except BaseException as exc:
-            tracked.finish(exc)
-            raise
-        tracked.finish(None)
-        return envelope
-
-    async def _send(
-        self,
-        method: str,
-        path: str,
-        params: Mapping[str, Any] | None,
-        json: Any,
-        timeout: float | None,
-        deadline: float | None,
-        idempotent: bool,
-        recover: Recover | None,
-        settle: Settle | None,
-        tracked: CallTrace | None,
-    ) -> Envelope:
-        """`send` (the loop over attempts), recorded by `tracked` when not None."""
+        if traced is None and self._telemetry is not None:
+            traced = self._telemetry.begin(method, path)
+            if traced is not None:  # recorded: this call again, inside its span
+                return await traced.record(
+                    self.send(
+                        method,
+                        path,
+                        params=params,
+                        json=json,
+                        timeout=timeout,
+                        deadline=deadline,
+                        idempotent=idempotent,
+                        recover=recover,
+                        settle=settle,
+                        traced=traced,
+                    )
+                )
         started = self.clock.now()
         if deadline is None:
             deadline = started + (self.timeout if timeout is None else timeout)
@@ -256,7 +247,7 @@ class Pipeline(FailureHandling):
         else:
             request = self._requests.build(http, method, path, params, json)
         call = Call(
-            method, path, started=started, deadline=deadline, idempotent=idempotent, traced=tracked
+            method, path, started=started, deadline=deadline, idempotent=idempotent, traced=traced
         )
         self.budget.record_attempt()
         last: Failure | None = None
@@ -402,36 +393,17 @@ class Pipeline(FailureHandling):
         remaining: float,
         trace: _Trace,
     ) -> httpx.Response | LeanAnswer | Failure | _OutOfTime:
-        """`_exchange`, recorded as an attempt when the call is traced (`_telemetry`)."""
-        if call.traced is None:
-            return await self._exchange(request, call, attempt, remaining, trace)
-        url = request.text if isinstance(request, LeanRequest) else str(request.url)
-        recording = call.traced.attempt(url, attempt)
-        try:
-            outcome = await self._exchange(request, call, attempt, remaining, trace)
-        except BaseException as exc:
-            recording.end(None, type(exc).__qualname__)
-            raise
-        if isinstance(outcome, Failure):
-            cause = outcome.cause
-            recording.end(None, outcome.reason if cause is None else type(cause).__qualname__)
-        elif isinstance(outcome, _OutOfTime):
-            recording.end(None, "timeout")
-        else:
-            recording.end(outcome.status_code, None)
-        return outcome
-
-    async def _exchange(
-        self,
-        request: httpx.Request | LeanRequest,
-        call: Call,
-        attempt: int,
-        remaining: float,
-        trace: _Trace,
-    ) -> httpx.Response | LeanAnswer | Failure | _OutOfTime:
         """Send the request with timeouts of what is left (the lean lane: one for the
         whole attempt; httpx: connect, read, write and pool), read its answer, and turn a
-        transport failure into a `Failure`."""
+        transport failure into a `Failure`. A recorded call's attempt runs inside
+        `_recorded`."""
+        if call.traced is not None and not trace.recorded:
+            trace.recorded = True
+            url = request.text if isinstance(request, LeanRequest) else str(request.url)
+            return await _recorded(
+                call.traced.attempt(url, attempt),
+                self._transmit(request, call, attempt, remaining, trace),
+            )
         http: httpx.AsyncClient | None = None
         lane = request.lane if isinstance(request, LeanRequest) else None
         if lane is None:
@@ -517,6 +489,26 @@ class Pipeline(FailureHandling):
                 failure.retry_after = self.policy.backoff(attempt)
             self.limiter.pause_for(failure.retry_after)
         return failure
+
+
+async def _recorded(
+    recording: AttemptTrace,
+    exchange: Awaitable[httpx.Response | LeanAnswer | Failure | _OutOfTime],
+) -> httpx.Response | LeanAnswer | Failure | _OutOfTime:
+    """Await an attempt's exchange, then end its span and measure it by its outcome."""
+    try:
+        outcome = await exchange
+    except BaseException as exc:
+        recording.end(None, type(exc).__qualname__)
+        raise
+    if isinstance(outcome, Failure):
+        cause = outcome.cause
+        recording.end(None, outcome.reason if cause is None else type(cause).__qualname__)
+    elif isinstance(outcome, _OutOfTime):
+        recording.end(None, "timeout")
+    else:
+        recording.end(outcome.status_code, None)
+    return outcome
 
 
 def _as_httpx(answer: httpx.Response | LeanAnswer) -> httpx.Response:

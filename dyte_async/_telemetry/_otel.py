@@ -32,8 +32,8 @@ only the metric.
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
-from typing import Any, Final
+from collections.abc import Awaitable, Mapping
+from typing import Any, Final, TypeVar
 from urllib.parse import urlsplit
 
 from opentelemetry import context as otel_context
@@ -55,6 +55,8 @@ from dyte_async._telemetry._marks import POLLING
 from dyte_async._telemetry._routes import match, url_for_telemetry
 
 __all__ = ["DURATION_BUCKETS", "SCOPE", "AttemptTrace", "CallTrace", "Telemetry"]
+
+T = TypeVar("T")
 
 #: The instrumentation scope's name.
 SCOPE: Final = "dyte_async"
@@ -199,6 +201,16 @@ class CallTrace:
         """Add an event to the call's span (when it is recorded)."""
         if self.span is not None:
             self.span.add_event(name, attributes)
+
+    async def record(self, call: Awaitable[T]) -> T:
+        """Await the call (`Pipeline.send`), then end its span with what it raised."""
+        try:
+            result = await call
+        except BaseException as exc:
+            self.finish(exc)
+            raise
+        self.finish(None)
+        return result
 
     def finish(self, error: BaseException | None) -> None:
         """End the call: `error` is what it raised (None: it succeeded)."""
