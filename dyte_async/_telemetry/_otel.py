@@ -169,11 +169,11 @@ class CallTrace:
         if template is not None:
             metric["url.template"] = template
         self._metric = metric
-        span = None
+        span = started = None
         if not POLLING.get() or trace.get_current_span().is_recording():
             name = f"dyte {method}" if route is None else f"dyte.{route.operation}"
             started = tel._tracer.start_span(name, kind=SpanKind.INTERNAL)
-            if started.is_recording():
+            if started.is_recording():  # else sampled out: still the parent of what follows
                 span = started
                 attributes: dict[str, str | bool] = {"http.request.method": method}
                 if route is not None:
@@ -188,8 +188,8 @@ class CallTrace:
         context = otel_context.get_current()
         if _SUPPRESS_HTTP is not None:
             context = otel_context.set_value(_SUPPRESS_HTTP, True, context)
-        if span is not None:
-            context = trace.set_span_in_context(span, context)
+        if started is not None:
+            context = trace.set_span_in_context(started, context)
         self._token = otel_context.attach(context)
 
     def attempt(self, url: str, attempt: int) -> AttemptTrace:

@@ -26,6 +26,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
     InMemorySpanExporter,
 )
+from opentelemetry.sdk.trace.sampling import Decision, ParentBased, Sampler, SamplingResult
 from opentelemetry.trace import SpanKind, StatusCode
 
 from dyte_async import NotFoundError, RateLimit, RateLimitError
@@ -220,6 +221,42 @@ async def test_calls_made_inside_a_call_are_its_children(
     assert [name for name, _ in events(start)] == ["dyte.write.recovered"]
 
 
+class _RootsNamed(Sampler):
+    """Samples the root spans of one name, drops every other root."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def should_sample(self, *args: Any, **kwargs: Any) -> SamplingResult:
+        name = args[2] if len(args) > 2 else kwargs["name"]
+        decision = Decision.RECORD_AND_SAMPLE if name == self.name else Decision.DROP
+        return SamplingResult(decision)
+
+    def get_description(self) -> str:
+        return f"roots named {self.name}"
+
+
+async def test_a_call_sampled_out_stays_the_parent_of_the_calls_inside_it(
+    make: Factory, router: respx.MockRouter
+) -> None:
+    """A sampled-out `start` still parents its recovery read, which a parent-based sampler
+    then drops with it (it does not become a root of its own, sampled on its own)."""
+    recorded = Otel(
+        tracer_provider=TracerProvider(
+            sampler=ParentBased(root=_RootsNamed("dyte.livestreams.get_active"))
+        )
+    )
+    active = {"id": "ls1", "status": "LIVE", "meeting_id": "m1"}
+    router.post("/meetings/m1/livestreams").mock(side_effect=httpx.ReadTimeout("slow"))
+    router.get("/meetings/m1/active-livestream").mock(return_value=ok(active))
+    async with make(**recorded.options) as dyte:
+        await dyte.livestreams.start("m1")
+        assert recorded.spans() == []
+        await dyte.livestreams.get_active("m1")  # the control: sampled as a root
+    assert [s.name for s in recorded.spans(SpanKind.INTERNAL)] == ["dyte.livestreams.get_active"]
+    assert len(recorded.durations()) == 2  # every attempt measured all the same
+
+
 # --- the metric -----------------------------------------------------------------------------
 
 
@@ -348,6 +385,7 @@ import asyncio, httpx
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.sampling import Decision, ParentBased, Sampler, SamplingResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from dyte_async import AsyncDyte
 
