@@ -152,6 +152,22 @@ async def run_fleet_client(code: str, monkeypatch: pytest.MonkeyPatch) -> None:
         assert fake.count() > 0
 
 
+async def run_otel_client(code: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The OpenTelemetry client, exporting to memory instead of the console."""
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exporter = InMemorySpanExporter()
+    async with _served(monkeypatch):
+        local = code.replace("ConsoleSpanExporter()", "exporter")
+        namespace = await _run(local, _scope(exporter=exporter))
+        async with namespace["dyte"] as dyte:
+            await dyte.meetings.create(title="traced")
+        namespace["provider"].force_flush()
+        namespace["provider"].shutdown()
+    names = sorted(span.name for span in exporter.get_finished_spans())
+    assert names == ["POST /v2/meetings", "dyte.meetings.create"]
+
+
 RUNNERS: dict[str, Callable[[str, pytest.MonkeyPatch], Awaitable[None]]] = {
     'async with AsyncDyte(org_id="...", api_key="...") as dyte:  # or AsyncDyte() from the '
     "environment": run_plain,
@@ -165,6 +181,7 @@ RUNNERS: dict[str, Callable[[str, pytest.MonkeyPatch], Awaitable[None]]] = {
     "recent = RecentIds()": run_webhook_receiver,
     'dyte = AsyncDyte(org_id, api_key, rate_limit=RateLimit(2000, per=60), redis="redis://'
     'redis:6379/0")': run_fleet_client,
+    "provider = TracerProvider()": run_otel_client,
 }
 """How each snippet runs, by its first statement (see `_key`)."""
 
