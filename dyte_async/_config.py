@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import functools
 import os
+import re
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
@@ -40,7 +41,10 @@ __all__ = [
     "REALTIMEKIT_RATE_LIMIT",
     "ClientConfig",
     "Default",
+    "check_headers",
+    "check_timeouts",
     "clean_credential",
+    "retry_policy",
 ]
 
 DEFAULT_BASE_URL: Final = "https://api.dyte.io/v2"
@@ -157,7 +161,8 @@ class ClientConfig:
         insecure_ok = allow_insecure_http or http_client is not None
         url = _base_url(base_url, env, allow_insecure_http=insecure_ok)
         _check_limits(timeout, connect_timeout, attempt_timeout, max_concurrency)
-        policy = _retry_policy(retry, max_retries)
+        policy = retry_policy(retry, max_retries)
+        check_headers(headers)
         _check_backend(http_backend)
         _check_max_response_bytes(max_response_bytes)
         fleet = _fleet(redis, rate_limit_key, fleet_size_hint, env, default_key=(url, org))
@@ -319,12 +324,7 @@ def _check_backend(http_backend: str) -> None:
 def _check_limits(
     timeout: float, connect_timeout: float, attempt_timeout: float | None, max_concurrency: int
 ) -> None:
-    if (
-        timeout <= 0
-        or connect_timeout <= 0
-        or (attempt_timeout is not None and attempt_timeout <= 0)
-    ):
-        raise ConfigurationError("timeout, connect_timeout and attempt_timeout must be positive")
+    check_timeouts(timeout, connect_timeout, attempt_timeout)
     if max_concurrency < 1:
         raise ConfigurationError("max_concurrency must be at least 1")
 
@@ -334,7 +334,35 @@ def _check_max_response_bytes(max_response_bytes: int) -> None:
         raise ConfigurationError("max_response_bytes must be a positive whole number of bytes")
 
 
-def _retry_policy(retry: RetryPolicy | None, max_retries: int | None) -> RetryPolicy:
+def check_timeouts(timeout: float, connect_timeout: float, attempt_timeout: float | None) -> None:
+    """Raise `ConfigurationError` unless every timeout is a positive number of seconds."""
+    given = [timeout, connect_timeout] + ([] if attempt_timeout is None else [attempt_timeout])
+    if not all(_is_seconds(t) for t in given):
+        raise ConfigurationError("timeout, connect_timeout and attempt_timeout must be positive")
+
+
+def _is_seconds(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+
+
+#: a header name: an RFC 9110 token
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+
+def check_headers(headers: Mapping[str, str] | None) -> None:
+    """Raise `ConfigurationError` for a header that cannot be sent as given: a name that
+    is not a token, a value that is not text or holds a control or non-ASCII character
+    (no value is shown: it may be a credential)."""
+    given: list[tuple[object, object]] = list((headers or {}).items())  # given by anyone
+    for name, value in given:
+        if not isinstance(name, str) or not _TOKEN.fullmatch(name):
+            raise ConfigurationError(f"headers: {name!r} is not a valid header name")
+        if not isinstance(value, str) or not all(" " <= c <= "~" or c == "\t" for c in value):
+            raise ConfigurationError(f"headers: the value of {name!r} must be printable ASCII text")
+
+
+def retry_policy(retry: RetryPolicy | None, max_retries: int | None) -> RetryPolicy:
+    """The policy of `retry=` or `max_retries=` (not both)."""
     if retry is None:
         return RetryPolicy() if max_retries is None else RetryPolicy(max_retries=max_retries)
     if max_retries is not None:

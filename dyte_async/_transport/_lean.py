@@ -77,33 +77,44 @@ class LeanRequest:
         url: the full URL (a `yarl.URL`, already encoded).
         text: the same URL as text.
         body: the JSON body, encoded, or None.
+        extra: headers of this call on top of the lane's (`AsyncDyte.with_options`).
     """
 
-    __slots__ = ("_httpx", "body", "lane", "method", "text", "url")
+    __slots__ = ("_httpx", "body", "extra", "lane", "method", "text", "url")
 
     lane: LeanLane
     method: str
     url: Any
     text: str
     body: bytes | None
+    extra: Mapping[str, str] | None
 
     def __init__(
-        self, lane: LeanLane, method: str, url: Any, text: str, body: bytes | None
+        self,
+        lane: LeanLane,
+        method: str,
+        url: Any,
+        text: str,
+        body: bytes | None,
+        extra: Mapping[str, str] | None = None,
     ) -> None:
         self.lane = lane
         self.method = method
         self.url = url
         self.text = text
         self.body = body
+        self.extra = extra
         self._httpx: httpx.Request | None = None
 
     def to_httpx(self) -> httpx.Request:
         """The same request as an `httpx.Request` (for errors only): every header the
         lane sends, so that `sanitize` finds and masks the credentials."""
         if self._httpx is None:
-            headers = list(self.lane.headers)
+            shown = httpx.Headers(list(self.lane.headers))
             if self.body is not None:
-                headers.append(("Content-Type", "application/json"))
+                shown["Content-Type"] = "application/json"
+            shown.update(self.extra or {})
+            headers = shown.multi_items()
             self._httpx = httpx.Request(
                 self.method, self.text, headers=headers, content=self.body or b""
             )
@@ -254,7 +265,12 @@ class LeanLane:
         return self._session
 
     def build(
-        self, method: str, path: str, params: Mapping[str, Any] | None, json: Any
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None,
+        json: Any,
+        extra: Mapping[str, str] | None = None,
     ) -> LeanRequest:
         """The request for one call: the URL as httpx writes it, the body as httpx
         encodes JSON (`ensure_ascii=False`, compact, no NaN).
@@ -264,6 +280,7 @@ class LeanLane:
             path: path below the base URL, already quoted.
             params: query parameters (None values are dropped).
             json: JSON body, or None for no body.
+            extra: headers on top of the lane's (they replace those of the same name).
 
         Raises:
             InvalidArgumentError: `json` cannot be encoded.
@@ -281,7 +298,7 @@ class LeanLane:
             ) from exc
         if self._url is None:
             self.open()
-        return LeanRequest(self, method, self._url(text), text, body)
+        return LeanRequest(self, method, self._url(text), text, body, extra)
 
     async def exchange(self, request: LeanRequest, timeout: float) -> LeanAnswer:
         """Send `request` and read its answer, all within `timeout` seconds.
@@ -307,6 +324,8 @@ class LeanLane:
         headers = self._per_request
         if request.body is not None:
             headers = {**headers, **_JSON_HEADERS} if headers else _JSON_HEADERS
+        if request.extra:
+            headers = _with_extra(headers, request.extra)
         connect = self._connect_timeout
         try:
             response = await session.request(
@@ -464,3 +483,11 @@ def _too_large(request: LeanRequest, status: int, cap: int) -> ResponseTooLargeE
         "(max_response_bytes)",
         status_code=status,
     )
+
+
+def _with_extra(headers: Mapping[str, str] | None, extra: Mapping[str, str]) -> dict[str, str]:
+    """`headers` with `extra` on top: a name in `extra` replaces the value aiohttp would
+    send (the session's default, or one of `headers`), whatever its case."""
+    replaced = {name.lower() for name in extra}
+    kept = {k: v for k, v in (headers or {}).items() if k.lower() not in replaced}
+    return {**kept, **extra}

@@ -133,7 +133,7 @@ def headers_of(head: bytes) -> dict[bytes, bytes]:
 
 
 def lane_of(dyte: AsyncDyte) -> LeanLane | None:
-    return dyte._pipeline._lean
+    return dyte._pipeline.lean
 
 
 # -- which lane ------------------------------------------------------------------------------
