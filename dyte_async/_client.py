@@ -122,7 +122,8 @@ class AsyncDyte:
         ConfigurationError: credentials missing or holding a control or non-ASCII
             character (surrounding whitespace is stripped), an unsafe or malformed
             base URL, or a malformed or unsafe proxy (the message names `proxy=` or the
-            variable, never its credentials). Later, from a call: the client is used on a second event loop.
+            variable, never its credentials). Later, from a call: the client is used on
+            a second event loop.
     """
 
     def __init__(

@@ -2,8 +2,9 @@
 
 Two passes: the secrets we know (the `Authorization` header of the request, the API key
 inside a Basic header, the bearer token) are replaced wherever they appear; then anything
-that looks like a secret by its shape (a URL's `user:password@`, `Basic ...`/`Bearer ...`, a value under a key named
-like `stream_key`, `token`, `api_key`, `authorization`, `password`, `secret`) is masked.
+that looks like a secret by its shape (a URL's `user:password@`, `Basic ...`/`Bearer ...`,
+a value under a key named like `stream_key`, `token`, `api_key`, `authorization`,
+`password`, `secret`) is masked.
 Imports nothing of ours: every layer may use it.
 """
 

@@ -120,7 +120,9 @@ class _Entry:
             return False
         if self.ip is not None:
             return ip == self.ip
-        return self.network is not None and ip.version == self.network.version and ip in self.network
+        return (
+            self.network is not None and ip.version == self.network.version and ip in self.network
+        )
 
 
 @attrs.frozen
@@ -390,14 +392,14 @@ def check_clear_text(
                 f"refusing to send the proxy credentials of {proxy.source} in clear text to "
                 f"{proxy.host}: use an https:// proxy, or pass allow_insecure_http=True"
             )
-    proxy = routes.route_url(base_url)
+    through = routes.route_url(base_url)
     if (
-        proxy is not None
+        through is not None
         and httpx.URL(base_url).scheme == "http"
-        and proxy.scheme == "http"
-        and not is_loopback(proxy.host)
+        and through.scheme == "http"
+        and not is_loopback(through.host)
     ):
         raise ConfigurationError(
-            f"refusing to send credentials in clear text through the proxy {proxy.host} "
-            f"({proxy.source}): use an https base URL, or pass allow_insecure_http=True"
+            f"refusing to send credentials in clear text through the proxy {through.host} "
+            f"({through.source}): use an https base URL, or pass allow_insecure_http=True"
         )

@@ -58,7 +58,9 @@ def _header(head: bytes, name: bytes) -> bytes | None:
 
 
 async def _pipe(source: anyio.abc.ByteStream, sink: anyio.abc.ByteStream) -> None:
-    with contextlib.suppress(anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
+    with contextlib.suppress(
+        anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError, OSError
+    ):
         async for chunk in source:
             await sink.send(chunk)
 
@@ -137,11 +139,7 @@ async def recording_proxy(
                     return
                 # Absolute form: forward in origin form, without the Proxy-* headers.
                 path = b"/" + target.split(b"://", 1)[1].partition(b"/")[2]
-                kept = [
-                    h
-                    for h in head.split(b"\r\n")[1:]
-                    if not h.lower().startswith(b"proxy-")
-                ]
+                kept = [h for h in head.split(b"\r\n")[1:] if not h.lower().startswith(b"proxy-")]
                 forwarded = b"\r\n".join([b" ".join((method, path, version)), *kept])
                 recorder.forwarded.append(forwarded)
                 await upstream_stream.send(forwarded + b"\r\n\r\n" + body)
@@ -210,9 +208,15 @@ def make_tls(directory: Path) -> tuple[ssl.SSLContext, Path]:
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                crl_sign=True, encipher_only=False, decipher_only=False,
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )

@@ -124,9 +124,11 @@ def resolve_test_host(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def test_proxy_argument_tunnels_https_with_connect(backend: str, trusted_ca: Any) -> None:
-    async with fake_behind(trusted_ca) as (fake, proxy, _):
-        async with client(fake, f"https://{HOST}/v2", backend, proxy=proxy.url) as dyte:
-            await round_trip(dyte)
+    async with (
+        fake_behind(trusted_ca) as (fake, proxy, _),
+        client(fake, f"https://{HOST}/v2", backend, proxy=proxy.url) as dyte,
+    ):
+        await round_trip(dyte)
     assert proxy.lines
     assert all(line == b"CONNECT dyte.test:443 HTTP/1.1" for line in proxy.lines)
     assert proxy.forwarded == []  # the API's credentials went inside the tunnel only
@@ -136,9 +138,7 @@ async def test_proxy_argument_tunnels_https_with_connect(backend: str, trusted_c
 
 async def test_proxy_argument_forwards_plain_http_in_absolute_form(backend: str) -> None:
     async with fake_behind() as (fake, proxy, _):
-        dyte = client(
-            fake, f"http://{HOST}/v2", backend, proxy=proxy.url, allow_insecure_http=True
-        )
+        dyte = client(fake, f"http://{HOST}/v2", backend, proxy=proxy.url, allow_insecure_http=True)
         async with dyte:
             await round_trip(dyte)
     assert proxy.lines[0].startswith(b"POST http://dyte.test/v2/meetings ")
@@ -155,7 +155,8 @@ async def test_https_proxy_variable_is_honoured_by_default(
         monkeypatch.setenv("HTTPS_PROXY", proxy.url)
         async with client(fake, f"https://{HOST}/v2", backend) as dyte:
             await round_trip(dyte)
-    assert proxy.lines and all(line.startswith(b"CONNECT dyte.test:443 ") for line in proxy.lines)
+    assert proxy.lines
+    assert all(line.startswith(b"CONNECT dyte.test:443 ") for line in proxy.lines)
     assert proxy.authorizations == [None] * len(proxy.lines)
 
 
@@ -219,16 +220,15 @@ def with_credentials(url: str, password: str = PASSWORD) -> str:
     return url.replace("http://", f"http://{USER}:{password}@")
 
 
-async def test_proxy_credentials_reach_the_proxy_and_no_repr(
-    backend: str, trusted_ca: Any
-) -> None:
+async def test_proxy_credentials_reach_the_proxy_and_no_repr(backend: str, trusted_ca: Any) -> None:
     wanted = basic(USER, PASSWORD)
     async with fake_behind(trusted_ca, require=wanted) as (fake, proxy, _):
         dyte = client(fake, f"https://{HOST}/v2", backend, proxy=with_credentials(proxy.url))
         async with dyte:
             await round_trip(dyte)
             shown = repr(dyte) + repr(dyte._config) + str(dyte._config)
-    assert proxy.authorizations and all(auth == wanted for auth in proxy.authorizations)
+    assert proxy.authorizations
+    assert all(auth == wanted for auth in proxy.authorizations)
     assert PASSWORD not in shown
     assert wanted.decode() not in shown
 
@@ -259,7 +259,7 @@ async def test_a_proxy_refusing_the_credentials_is_a_typed_error_without_them(
                 await dyte.meetings.create(title="never sent")
     error = caught.value
     assert "407" in str(error)
-    chain = []
+    chain: list[str] = []
     current: BaseException | None = error
     while current is not None and len(chain) < 10:
         chain.append(f"{current!s} {current!r} {getattr(current, 'args', '')}")
