@@ -1,11 +1,12 @@
 """A recording HTTP proxy on 127.0.0.1, and a TLS front, for the proxy tests.
 
-`recording_proxy(upstream)` serves an HTTP/1.1 proxy: `CONNECT host:port` opens a tunnel
-(to `upstream`, whatever host was asked: so a client can use a name such as `dyte.test`
-that only the proxy "resolves"), and an absolute-form request (`GET http://host/path`) is
-forwarded to `upstream` in origin form, its `Proxy-*` headers removed, one request and
-answer at a time on a kept-alive connection. It records every request line and
-`Proxy-Authorization` value it receives, and can demand one (else `407`).
+`recording_proxy(upstream)` serves an HTTP/1.1 proxy (over TLS with `tls=`: an https
+proxy): `CONNECT host:port` opens a tunnel (to `upstream`, whatever host was asked: so a
+client can use a name such as `dyte.test` that only the proxy "resolves"), and an
+absolute-form request (`GET http://host/path`) is forwarded to `upstream` in origin form,
+its `Proxy-*` headers removed, one request and answer at a time on a kept-alive
+connection. It records every request line and `Proxy-Authorization` value it receives,
+and can demand one (else `407`).
 
 `tls_front(upstream, context)` terminates TLS and pipes the bytes to a plain-HTTP server
 (a served `FakeDyte`), so that a client reaches the fake over https; `make_tls` makes a
@@ -17,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import anyio
@@ -91,27 +92,32 @@ async def _read_answer(stream: anyio.abc.ByteReceiveStream) -> bytes:
 
 @contextlib.asynccontextmanager
 async def recording_proxy(
-    upstream: tuple[str, int], *, require: bytes | None = None
+    upstream: tuple[str, int],
+    *,
+    require: bytes | None = None,
+    tls: ssl.SSLContext | None = None,
 ) -> AsyncIterator[Recorder]:
     """Serve the proxy (module docstring) on 127.0.0.1.
 
     Args:
         upstream: where every tunnel and forwarded request goes.
         require: the `Proxy-Authorization` value required, else `407`.
+        tls: serve over TLS with this context (an https:// proxy).
 
     Yields:
-        The `Recorder`, its `url` set (`http://127.0.0.1:<port>`).
+        The `Recorder`, its `url` set (`http://127.0.0.1:<port>`, or
+        `https://localhost:<port>` with `tls`).
     """
     recorder = Recorder(require=require)
 
-    async def handle(client: anyio.abc.SocketStream) -> None:
+    async def handle(client: anyio.abc.ByteStream) -> None:
         async with client:
             with contextlib.suppress(
                 anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError, OSError
             ):
                 await _serve(client)
 
-    async def _serve(client: anyio.abc.SocketStream) -> None:
+    async def _serve(client: anyio.abc.ByteStream) -> None:
         rest = b""
         upstream_stream: anyio.abc.SocketStream | None = None
         try:
@@ -148,9 +154,34 @@ async def recording_proxy(
             if upstream_stream is not None:
                 await upstream_stream.aclose()
 
-    async with listening(handle) as url:
-        recorder.url = url
+    if tls is None:
+        async with listening(handle) as url:
+            recorder.url = url
+            yield recorder
+        return
+    async with _tls_listening(handle, tls) as port:
+        recorder.url = f"https://localhost:{port}"
         yield recorder
+
+
+@contextlib.asynccontextmanager
+async def _tls_listening(
+    handle: Callable[[anyio.abc.ByteStream], Awaitable[None]], context: ssl.SSLContext
+) -> AsyncIterator[int]:
+    """Serve each TLS connection to a fresh port on 127.0.0.1 with `handle`."""
+    tcp = await anyio.create_tcp_listener(local_host="127.0.0.1")
+    listener = TLSListener(tcp, context, standard_compatible=False)
+
+    async def guarded(client: anyio.abc.ByteStream) -> None:
+        with contextlib.suppress(anyio.BrokenResourceError, OSError, ssl.SSLError):
+            await handle(client)
+
+    async with listener, anyio.create_task_group() as group:
+        group.start_soon(listener.serve, guarded)
+        try:
+            yield tcp.extra(anyio.abc.SocketAttribute.local_port)
+        finally:
+            group.cancel_scope.cancel()
 
 
 @contextlib.asynccontextmanager
@@ -160,22 +191,13 @@ async def tls_front(upstream: tuple[str, int], context: ssl.SSLContext) -> Async
     Yields:
         The port.
     """
-    tcp = await anyio.create_tcp_listener(local_host="127.0.0.1")
-    listener = TLSListener(tcp, context, standard_compatible=False)
 
     async def handle(client: anyio.abc.ByteStream) -> None:
-        async with client:
-            with contextlib.suppress(anyio.BrokenResourceError, OSError, ssl.SSLError):
-                async with await anyio.connect_tcp(*upstream) as plain:
-                    await _splice(client, plain)
+        async with client, await anyio.connect_tcp(*upstream) as plain:
+            await _splice(client, plain)
 
-    async with listener, anyio.create_task_group() as group:
-        port = tcp.extra(anyio.abc.SocketAttribute.local_port)
-        group.start_soon(listener.serve, handle)
-        try:
-            yield port
-        finally:
-            group.cancel_scope.cancel()
+    async with _tls_listening(handle, context) as port:
+        yield port
 
 
 def make_tls(directory: Path) -> tuple[ssl.SSLContext, Path]:

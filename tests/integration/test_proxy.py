@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import socket
+import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ import anyio
 import httpx
 import pytest
 
-from dyte_async import APIConnectionError, AsyncDyte, ConfigurationError
+from dyte_async import APIConnectionError, APIStatusError, AsyncDyte, ConfigurationError
 from dyte_async._transport import _tls
 from dyte_async.testing import FakeDyte
 from tests.integration.proxy_server import Recorder, make_tls, recording_proxy, tls_front
@@ -67,9 +68,10 @@ def trusted_ca(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]
 
 @contextlib.asynccontextmanager
 async def fake_behind(
-    tls: Any = None, *, require: bytes | None = None
+    tls: Any = None, *, require: bytes | None = None, proxy_tls: Any = None
 ) -> AsyncIterator[tuple[FakeDyte, Recorder, int]]:
-    """A served fake (behind a TLS front when `tls` is given) and a proxy to it.
+    """A served fake (behind a TLS front when `tls` is given) and a proxy to it (over
+    TLS with `proxy_tls`).
 
     Yields:
         The fake, the proxy's recorder, and the port `dyte.test` stands for.
@@ -82,7 +84,7 @@ async def fake_behind(
             if tls is not None:
                 port = await stack.enter_async_context(tls_front(("127.0.0.1", port), tls))
             proxy = await stack.enter_async_context(
-                recording_proxy(("127.0.0.1", port), require=require)
+                recording_proxy(("127.0.0.1", port), require=require, tls=proxy_tls)
             )
             yield fake, proxy, port
 
@@ -209,6 +211,28 @@ async def test_loopback_hosts_never_take_the_environment_proxy(
     assert proxy.lines == []
 
 
+@pytest.mark.parametrize("scheme", ["https", "http"])
+async def test_an_https_proxy_is_reached_over_tls(
+    backend: str, scheme: str, trusted_ca: Any
+) -> None:
+    if sys.version_info < (3, 11) and backend == "aiohttp" and scheme == "https":
+        pytest.skip("aiohttp tunnels TLS inside TLS from Python 3.11 (asyncio's start_tls)")
+    wanted = basic(USER, PASSWORD)
+    front = trusted_ca if scheme == "https" else None
+    async with fake_behind(front, require=wanted, proxy_tls=trusted_ca) as (fake, proxy, _):
+        assert proxy.url.startswith("https://")
+        # The proxy's credentials travel inside TLS: no allow_insecure_http for them.
+        url = proxy.url.replace("https://", f"https://{USER}:{PASSWORD}@")
+        options = {"allow_insecure_http": True} if scheme == "http" else {}
+        async with client(fake, f"{scheme}://{HOST}/v2", backend, proxy=url, **options) as dyte:
+            await round_trip(dyte)
+    if scheme == "https":  # TLS to the API inside TLS to the proxy
+        assert all(line == b"CONNECT dyte.test:443 HTTP/1.1" for line in proxy.lines)
+    else:
+        assert proxy.lines[0].startswith(b"POST http://dyte.test/v2/meetings ")
+    assert proxy.authorizations == [wanted] * len(proxy.lines)
+
+
 # -- proxy credentials ----------------------------------------------------------------------
 
 
@@ -257,17 +281,43 @@ async def test_a_proxy_refusing_the_credentials_is_a_typed_error_without_them(
         async with dyte:
             with anyio.fail_after(10), pytest.raises(APIConnectionError) as caught:
                 await dyte.meetings.create(title="never sent")
-    error = caught.value
-    assert "407" in str(error)
+    assert "407" in str(caught.value)
+    assert_no_proxy_secret(caught.value)
+    assert fake.requests == []
+
+
+async def test_a_407_to_a_plain_http_request_is_a_status_error_without_them(
+    backend: str,
+) -> None:
+    async with fake_behind(require=basic(USER, "another")) as (fake, proxy, _):
+        dyte = client(
+            fake,
+            f"http://{HOST}/v2",
+            backend,
+            proxy=with_credentials(proxy.url),
+            allow_insecure_http=True,
+        )
+        async with dyte:
+            with anyio.fail_after(10), pytest.raises(APIStatusError) as caught:
+                await dyte.meetings.create(title="never sent")
+    assert caught.value.status_code == 407  # the proxy's own answer, in absolute form
+    assert_no_proxy_secret(caught.value)
+    assert fake.requests == []
+
+
+def assert_no_proxy_secret(error: BaseException) -> None:
+    """Neither the proxy's password nor its header anywhere in the error's chain."""
     chain: list[str] = []
     current: BaseException | None = error
     while current is not None and len(chain) < 10:
         chain.append(f"{current!s} {current!r} {getattr(current, 'args', '')}")
+        request = getattr(current, "request", None)
+        if isinstance(request, httpx.Request):
+            chain.append(repr(request.headers.multi_items()))
         current = current.__cause__ or current.__context__
     text = "\n".join(chain)
     assert PASSWORD not in text
     assert basic(USER, PASSWORD).decode() not in text
-    assert fake.requests == []
 
 
 async def test_a_proxy_that_is_down_is_a_connection_error(backend: str) -> None:
