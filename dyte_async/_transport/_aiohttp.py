@@ -38,8 +38,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     cannot have been sent.
 
     Each request goes through the proxy `proxy` gives for its URL (aiohttp's per-request
-    `proxy=` and `proxy_auth=`: a CONNECT tunnel for https, the absolute form for http),
-    or direct; the environment is never read here (`_proxy` did, once).
+    `proxy=`, credentials in a `Proxy-Authorization` header: a CONNECT tunnel for https,
+    the absolute form for http), or direct; the environment is never read here
+    (`_proxy` did, once).
 
     Args:
         limits: connection limits (`max_connections` None means no limit).
