@@ -110,11 +110,22 @@ class AsyncDyte:
             the org id, so the clients of one organization share it).
         fleet_size_hint: how many processes share the limit: while Redis is down each
             keeps `requests // fleet_size_hint` of it to itself. Default 1.
+        proxy: the proxy every request of the client we build goes through, on every
+            transport: an `http://` or `https://` URL, `user:password@` in it for Basic
+            proxy authorization (https base URLs go through a CONNECT tunnel, so the
+            proxy never sees the API's credentials). Credentials for an `http://` proxy
+            that is not loopback need `allow_insecure_http=True`.
+        trust_env: when `proxy` is None, honour `HTTPS_PROXY` / `HTTP_PROXY` /
+            `ALL_PROXY` and `NO_PROXY` (lowercase names too), as httpx does; loopback
+            hosts always go direct. With `http_client=` or `transport=` neither applies
+            (their owner sets their proxy).
 
     Raises:
         ConfigurationError: credentials missing or holding a control or non-ASCII
-            character (surrounding whitespace is stripped), or an unsafe or malformed
-            base URL. Later, from a call: the client is used on a second event loop.
+            character (surrounding whitespace is stripped), an unsafe or malformed
+            base URL, or a malformed or unsafe proxy (the message names `proxy=` or the
+            variable, never its credentials). Later, from a call: the client is used on
+            a second event loop.
     """
 
     def __init__(
@@ -140,6 +151,8 @@ class AsyncDyte:
         redis: str | Redis | None = None,
         rate_limit_key: str | None = None,
         fleet_size_hint: int = 1,
+        proxy: str | httpx.URL | None = None,
+        trust_env: bool = True,
         _authorization: str | None = None,
         _default_rate_limit: RateLimit = DYTE_RATE_LIMIT,
     ) -> None:
@@ -166,6 +179,8 @@ class AsyncDyte:
             redis=redis,
             rate_limit_key=rate_limit_key,
             fleet_size_hint=fleet_size_hint,
+            proxy=proxy,
+            trust_env=trust_env,
         )
         self._config = config
         self.base_url: str = config.base_url
@@ -332,7 +347,9 @@ class AsyncDyte:
         limits = httpx.Limits(max_connections=n, max_keepalive_connections=n, keepalive_expiry=30.0)
         transport = config.transport
         if transport is None:
-            transport = build_transport(config.http_backend, limits, config.max_response_bytes)
+            transport = build_transport(
+                config.http_backend, limits, config.max_response_bytes, proxy=config.proxy
+            )
         self._transport = transport
         http = httpx.AsyncClient(
             base_url=config.base_url,

@@ -45,3 +45,5 @@ class ClientOptions(TypedDict, total=False):
     redis: str | Redis | None
     rate_limit_key: str | None
     fleet_size_hint: int
+    proxy: str | httpx.URL | None
+    trust_env: bool

@@ -27,6 +27,7 @@ from dyte_async._net import is_loopback, parse_http_url
 from dyte_async._ratelimit import DYTE_DEFAULT, REALTIMEKIT_DEFAULT, RateLimit
 from dyte_async._retry import RetryPolicy
 from dyte_async._transport import HTTP_BACKENDS, HttpBackend
+from dyte_async._transport._proxy import ProxyRoutes, check_clear_text, resolve_proxies
 from dyte_async.errors import ConfigurationError
 
 __all__ = [
@@ -92,6 +93,9 @@ class ClientConfig:
         clock: the clock the client reads time from.
         max_response_bytes: the most bytes of one answer's body read (decoded).
         fleet: the Redis the rate limit is shared through (`redis=`), or None.
+        proxy: the proxy of each request of the client we build (`proxy=`, else the
+            environment's when `trust_env`), or None: direct. Always None with
+            `http_client=` or `transport=` (their owner sets their proxy).
     """
 
     base_url: str
@@ -110,6 +114,7 @@ class ClientConfig:
     clock: Clock
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     fleet: Fleet | None = None
+    proxy: ProxyRoutes | None = None
 
     @classmethod
     def build(
@@ -138,6 +143,8 @@ class ClientConfig:
         redis: object | None = None,
         rate_limit_key: str | None = None,
         fleet_size_hint: int = 1,
+        proxy: str | httpx.URL | None = None,
+        trust_env: bool = True,
     ) -> ClientConfig:
         """The configuration of `AsyncDyte(...)` with these arguments.
 
@@ -149,12 +156,15 @@ class ClientConfig:
             default_rate_limit: the limit `rate_limit=DEFAULT` stands for.
             environ: the environment to read (default: `os.environ`).
             redis: a Redis URL or redis-py asyncio client; `DYTE_REDIS_URL` when None.
+            proxy, trust_env: the proxy (`_transport._proxy.resolve_proxies`).
             The others: as `AsyncDyte`'s.
 
         Raises:
             ConfigurationError: credentials missing, an unsafe or malformed base URL, a
                 timeout or concurrency out of range, conflicting retry options, an
-                unknown backend. Checked in that order; messages never show a secret.
+                unknown backend, a malformed proxy URL or one that would receive
+                credentials in clear text. Checked in that order; messages never show a
+                secret.
         """
         env = os.environ if environ is None else environ
         authorization, account, org = _credentials(org_id, api_key, authorization, env)
@@ -166,6 +176,8 @@ class ClientConfig:
         _check_backend(http_backend)
         _check_max_response_bytes(max_response_bytes)
         fleet = _fleet(redis, rate_limit_key, fleet_size_hint, env, default_key=(url, org))
+        routes = _proxy(proxy, trust_env, env, http_client, transport)
+        check_clear_text(routes, url, allow_insecure_http=insecure_ok)
         return cls(
             base_url=url,
             account=account,
@@ -183,6 +195,7 @@ class ClientConfig:
             clock=clock or SYSTEM_CLOCK,
             max_response_bytes=max_response_bytes,
             fleet=fleet,
+            proxy=routes,
         )
 
 
@@ -293,6 +306,26 @@ def _fleet(
             f"fleet_size_hint must be an integer >= 1, not {fleet_size_hint!r}"
         )
     return Fleet(redis=redis, key=key.strip(), fleet_size_hint=fleet_size_hint)
+
+
+def _proxy(
+    proxy: str | httpx.URL | None,
+    trust_env: bool,
+    env: Mapping[str, str],
+    http_client: httpx.AsyncClient | None,
+    transport: httpx.AsyncBaseTransport | None,
+) -> ProxyRoutes | None:
+    """The routes of the client we build; None with a client or transport passed in."""
+    if not isinstance(trust_env, bool):
+        raise ConfigurationError(f"trust_env must be True or False, not {trust_env!r}")
+    if http_client is not None or transport is not None:
+        if proxy is not None:
+            given = "http_client=" if http_client is not None else "transport="
+            raise ConfigurationError(
+                f"proxy= does not apply with {given}: set the proxy on what you pass in"
+            )
+        return None
+    return resolve_proxies(proxy, trust_env=trust_env, environ=env)
 
 
 def _is_key(key: object) -> bool:

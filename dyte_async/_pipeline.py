@@ -25,7 +25,11 @@ to aiohttp, no httpx `Request`/`Response` per call, one timeout per attempt; the
 error mapping and answer decoder as the httpx lane. Otherwise (trio, `transport=`,
 `http_client=`) every request goes through the public `AsyncClient.send` (streamed) and
 is read and closed there, so its connection goes back to the pool whatever happens; it is
-built once per call by `_request.RequestBuilder`.
+built once per call by `_request.RequestBuilder`. Proxies are the transports' business:
+both lanes of the client we build go through the proxy `proxy=` or the environment
+(`HTTPS_PROXY`, ..., `NO_PROXY`; unless `trust_env=False`) gives for the URL
+(`_transport._proxy`, read once by `ClientConfig`); a client or transport passed in
+(`http_client=`, `transport=`) uses its own settings.
 
 An attempt that finds a concurrency slot and a rate-limit slot free at once (the
 limiter's `try_acquire_now`) runs on the lean lane without a cancel scope: its exchange's

@@ -152,6 +152,18 @@ async def run_fleet_client(code: str, monkeypatch: pytest.MonkeyPatch) -> None:
         assert fake.count() > 0
 
 
+async def run_proxy_clients(code: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The proxy example: it only makes clients for the API's own base URL (no proxy
+    listens here; tests/integration/test_proxy.py sends requests through one)."""
+    monkeypatch.delenv("DYTE_BASE_URL", raising=False)
+    monkeypatch.setenv("DYTE_ORG_ID", "readme-org")
+    monkeypatch.setenv("DYTE_API_KEY", "readme-key")
+    namespace = await _run(code, _scope())
+    routes = namespace["dyte"]._config.proxy
+    assert routes is not None
+    assert routes.route_url(namespace["dyte"].base_url) is not None
+
+
 RUNNERS: dict[str, Callable[[str, pytest.MonkeyPatch], Awaitable[None]]] = {
     'async with AsyncDyte(org_id="...", api_key="...") as dyte:  # or AsyncDyte() from the '
     "environment": run_plain,
@@ -165,6 +177,7 @@ RUNNERS: dict[str, Callable[[str, pytest.MonkeyPatch], Awaitable[None]]] = {
     "recent = RecentIds()": run_webhook_receiver,
     'dyte = AsyncDyte(org_id, api_key, rate_limit=RateLimit(2000, per=60), redis="redis://'
     'redis:6379/0")': run_fleet_client,
+    'dyte = AsyncDyte(proxy="http://proxy.internal:3128")': run_proxy_clients,
 }
 """How each snippet runs, by its first statement (see `_key`)."""
 

@@ -91,6 +91,9 @@ def every_option(http: httpx.AsyncClient, transport: httpx.AsyncBaseTransport) -
         ),
         AsyncDyte(transport=transport, retry=RetryPolicy(), http_backend="aiohttp"),
         AsyncDyte.realtimekit("acc", "app", "tok", timeout=5.0, rate_limit=RateLimit(10, 1.0)),
+        AsyncDyte("org", "key", proxy="https://proxy.example:8443", trust_env=False),
+        AsyncDyte("org", "key", proxy=httpx.URL("http://127.0.0.1:3128")),
+        AsyncDyte.realtimekit("acc", "app", "tok", proxy="http://127.0.0.1:3128", trust_env=True),
     ]
 
 
