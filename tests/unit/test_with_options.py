@@ -64,9 +64,7 @@ async def test_errors_are_raised_as_the_call_raises_them(
         return_value=httpx.Response(429, json={}, headers={"x-request-id": "r-9"})
     )
     with pytest.raises(RateLimitError) as caught:
-        await dyte.with_options(max_retries=0).with_raw_response(
-            dyte.livestreams.get_active, "m1"
-        )
+        await dyte.with_options(max_retries=0).with_raw_response(dyte.livestreams.get_active, "m1")
     assert caught.value.request_id == "r-9"
 
 
