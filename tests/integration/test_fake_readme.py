@@ -164,6 +164,21 @@ async def run_proxy_clients(code: str, monkeypatch: pytest.MonkeyPatch) -> None:
     assert routes.route_url(namespace["dyte"].base_url) is not None
 
 
+async def run_per_call(code: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The per-call options and raw answer fragments: `dyte`, a `meeting_id` with a
+    livestream running, a `trace_id`; what they send and get is checked."""
+    async with _served(monkeypatch) as fake, AsyncDyte() as dyte:
+        meeting_id = (await _meetings(dyte, 1))[0]
+        namespace = await _run(code, _scope(dyte=dyte, meeting_id=meeting_id, trace_id="t-1"))
+    if "raw" in namespace:
+        assert namespace["raw"].status_code == 200
+        assert namespace["raw"].parsed.meeting_id == meeting_id
+    else:
+        assert namespace["lv"].meeting_id == meeting_id
+        last = fake.requests[-1]
+        assert (last.headers["x-trace-id"], last.query) == ("t-1", {"debug": "true"})
+
+
 RUNNERS: dict[str, Callable[[str, pytest.MonkeyPatch], Awaitable[None]]] = {
     'async with AsyncDyte(org_id="...", api_key="...") as dyte:  # or AsyncDyte() from the '
     "environment": run_plain,
@@ -178,6 +193,8 @@ RUNNERS: dict[str, Callable[[str, pytest.MonkeyPatch], Awaitable[None]]] = {
     'dyte = AsyncDyte(org_id, api_key, rate_limit=RateLimit(2000, per=60), redis="redis://'
     'redis:6379/0")': run_fleet_client,
     'dyte = AsyncDyte(proxy="http://proxy.internal:3128")': run_proxy_clients,
+    "fast = dyte.with_options(timeout=5, max_retries=0)": run_per_call,
+    "raw = await dyte.with_raw_response(dyte.livestreams.get_active, meeting_id)": run_per_call,
 }
 """How each snippet runs, by its first statement (see `_key`)."""
 
