@@ -1,6 +1,7 @@
 """Waits across a fleet of OS processes: what shared polls and webhook wake-ups buy.
 
     python -m benchmarks.bench_fleet_polls [--meetings 1000] [--window 20] [--interval 2]
+                                           [--repeat 3] [--cells 1p-alone,...]
                                            [--quick] [--json PATH]
 
 A served `FakeDyte` in its own process holds `--meetings` started livestreams and turns
@@ -19,7 +20,10 @@ The ``webhook`` cell measures a wait with ``poll_interval=30`` in one process wo
 webhook handed to another (`notify`): 20 times, the median and max latency from the
 `notify` call to the wait returning.
 
-Prints one JSON document (and writes it with ``--json``).
+Each waits cell runs `--repeat` times with different seeds (when the meetings go LIVE):
+the existence checks at the end of a run depend on where the polls fall against the last
+LIVE transitions, so one run's request count is noisy. The cell reports the mean, and
+each run's figure. Prints one JSON document (and writes it with ``--json``).
 """
 
 from __future__ import annotations
@@ -56,14 +60,18 @@ async def main():
         schedule = sorted((start + rng.uniform(0, window), m) for m in ids)
         await anyio.sleep(max(0.0, start - time.time()))
         before, lists = fake.count(), fake.count("GET /livestreams")
+        routes = dict(fake.route_counts)
         for at, meeting in schedule:
             await anyio.sleep(max(0.0, at - time.time()))
             fake.set_status(meeting, "LIVE")
             live_at[meeting] = time.time()
         during = fake.count() - before
         list_reads = fake.count("GET /livestreams") - lists
+        by_route = {r: n - routes.get(r, 0) for r, n in fake.route_counts.items()}
         await anyio.to_thread.run_sync(sys.stdin.readline)
-        report = {"live_at": live_at, "requests": during, "list_reads": list_reads}
+        by_route = {r: n for r, n in by_route.items() if n}
+        report = {"live_at": live_at, "requests": during, "list_reads": list_reads,
+                  "by_route": by_route}
         print(json.dumps(report), flush=True)
 
 anyio.run(main)
@@ -129,8 +137,32 @@ def percentile(values: list[float], q: float) -> float:
 async def waits_cell(
     processes: int, redis_url: str | None, args: argparse.Namespace
 ) -> dict[str, Any]:
+    """The cell's runs (`--repeat`, seeds 7, 8, ...), averaged."""
+    runs = [await waits_run(processes, redis_url, args, 7 + i) for i in range(args.repeat)]
+    cell = dict(runs[0])
+    for key in ("requests_per_interval", "list_reads_per_interval"):
+        cell[key] = round(statistics.mean(run[key] for run in runs), 2)
+    for key in ("wake_p50_s", "wake_p99_s", "wake_max_s"):
+        cell[key] = round(statistics.median(run[key] or 0.0 for run in runs), 3)
+    cell["saw_live"] = min(run["saw_live"] for run in runs)
+    cell["runs_requests_per_interval"] = [run["requests_per_interval"] for run in runs]
+    routes: dict[str, int] = {}
+    for run in runs:
+        for route, n in run["requests_by_route"].items():
+            routes[route] = routes.get(route, 0) + n
+    cell["requests_by_route"] = {r: round(n / len(runs), 1) for r, n in routes.items()}
+    cell["poll_reads"] = {
+        k: round(statistics.mean(run["poll_reads"][k] for run in runs), 1)
+        for k in runs[0]["poll_reads"]
+    }
+    return cell
+
+
+async def waits_run(
+    processes: int, redis_url: str | None, args: argparse.Namespace, seed: int
+) -> dict[str, Any]:
     fake = subprocess.Popen(  # noqa: ASYNC220 (a child for the whole cell)
-        [sys.executable, "-c", FAKE, str(args.meetings), str(args.window), "7"],
+        [sys.executable, "-c", FAKE, str(args.meetings), str(args.window), str(seed)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -205,6 +237,7 @@ async def waits_cell(
         "requests": report["requests"],
         "requests_per_interval": round(report["requests"] / intervals, 2),
         "list_reads_per_interval": round(report["list_reads"] / intervals, 2),
+        "requests_by_route": report["by_route"],
         "wake_p50_s": round(statistics.median(latencies), 3) if latencies else None,
         "wake_p99_s": round(percentile(latencies, 0.99), 3),
         "wake_max_s": round(max(latencies, default=0.0), 3),
@@ -279,22 +312,31 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--meetings", type=int, default=1000)
     parser.add_argument("--window", type=float, default=20.0)
     parser.add_argument("--interval", type=float, default=2.0)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per waits cell")
     parser.add_argument("--quick", action="store_true", help="a small run (smoke)")
     parser.add_argument("--json", help="also write the results here")
+    parser.add_argument(
+        "--cells", help="only these cells, comma-separated (e.g. 1p-alone,4p-redis,webhook)"
+    )
     args = parser.parse_args(argv)
     if args.quick:
-        args.meetings, args.window = 100, 5.0
+        args.meetings, args.window, args.repeat = 100, 5.0, 1
+    wanted = set(args.cells.split(",")) if args.cells else None
     cells: list[dict[str, Any]] = []
     with RedisServer() as redis:
         for processes in (1, 4, 8):
             for url in (None, redis.url):
-                cells.append(await waits_cell(processes, url, args))
-        cells.append(await webhook_cell(redis.url, 5 if args.quick else 20))
+                name = f"{processes}p-{'redis' if url else 'alone'}"
+                if wanted is None or name in wanted:
+                    cells.append(await waits_cell(processes, url, args))
+        if wanted is None or "webhook" in wanted:
+            cells.append(await webhook_cell(redis.url, 5 if args.quick else 20))
         kind = redis.kind
-    base = next(c for c in cells if c["cell"] == "1p-alone")["requests_per_interval"]
+    base = next((c for c in cells if c["cell"] == "1p-alone"), None)
     for cell in cells:
-        if "requests_per_interval" in cell:
-            cell["vs_one_process"] = round(cell["requests_per_interval"] / base, 2)
+        if base is not None and "requests_per_interval" in cell:
+            ratio = cell["requests_per_interval"] / base["requests_per_interval"]
+            cell["vs_one_process"] = round(ratio, 2)
     report = {"redis": kind, "interval_s": args.interval, "cells": cells}
     text = json.dumps(report, indent=2)
     print(text)

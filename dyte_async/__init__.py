@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from dyte_async._client import AsyncDyte
 from dyte_async._clock import Clock, SystemClock
 from dyte_async._ratelimit import RateLimit
+from dyte_async._raw import RawResponse
 from dyte_async._retry import RetryPolicy
 from dyte_async._stats import ClientStats
 from dyte_async.errors import (
@@ -145,6 +146,7 @@ __all__ = [  # noqa: RUF022 - plain sorted() order (NULL among the N), as test_e
     "PublicChatPermissions",
     "RateLimit",
     "RateLimitError",
+    "RawResponse",
     "RecorderType",
     "ResponseDecodeError",
     "ResponseTooLargeError",

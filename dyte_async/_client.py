@@ -8,7 +8,7 @@ import logging
 import os
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Final, TypeVar
+from typing import TYPE_CHECKING, Final, ParamSpec, TypeVar
 from urllib.parse import quote
 
 import attrs
@@ -32,6 +32,7 @@ from dyte_async._config import (
 from dyte_async._fleet import open_link
 from dyte_async._pipeline import Pipeline, logger
 from dyte_async._ratelimit import RateLimit, make_limiter
+from dyte_async._raw import RawResponse, with_raw_response
 from dyte_async._retry import RetryPolicy
 from dyte_async._stats import ClientStats
 from dyte_async._telemetry import make_telemetry
@@ -60,6 +61,7 @@ __all__ = ["DEFAULT_BASE_URL", "AsyncDyte"]
 
 T = TypeVar("T")
 R = TypeVar("R")
+P = ParamSpec("P")
 
 
 class AsyncDyte:
@@ -112,6 +114,15 @@ class AsyncDyte:
             the org id, so the clients of one organization share it).
         fleet_size_hint: how many processes share the limit: while Redis is down each
             keeps `requests // fleet_size_hint` of it to itself. Default 1.
+        proxy: the proxy every request of the client we build goes through, on every
+            transport: an `http://` or `https://` URL, `user:password@` in it for Basic
+            proxy authorization (https base URLs go through a CONNECT tunnel, so the
+            proxy never sees the API's credentials). Credentials for an `http://` proxy
+            that is not loopback need `allow_insecure_http=True`.
+        trust_env: when `proxy` is None, honour `HTTPS_PROXY` / `HTTP_PROXY` /
+            `ALL_PROXY` and `NO_PROXY` (lowercase names too), as httpx does; loopback
+            hosts always go direct. With `http_client=` or `transport=` neither applies
+            (their owner sets their proxy).
         tracer_provider: the OpenTelemetry `TracerProvider` of the client's spans (a span
             per call, a child span per attempt; the `[otel]` extra); None: the global one.
             Without opentelemetry-api, or without an SDK, nothing is recorded.
@@ -120,8 +131,10 @@ class AsyncDyte:
 
     Raises:
         ConfigurationError: credentials missing or holding a control or non-ASCII
-            character (surrounding whitespace is stripped), or an unsafe or malformed
-            base URL. Later, from a call: the client is used on a second event loop.
+            character (surrounding whitespace is stripped), an unsafe or malformed
+            base URL, or a malformed or unsafe proxy (the message names `proxy=` or the
+            variable, never its credentials). Later, from a call: the client is used on
+            a second event loop.
     """
 
     def __init__(
@@ -147,6 +160,8 @@ class AsyncDyte:
         redis: str | Redis | None = None,
         rate_limit_key: str | None = None,
         fleet_size_hint: int = 1,
+        proxy: str | httpx.URL | None = None,
+        trust_env: bool = True,
         tracer_provider: TracerProvider | None = None,
         meter_provider: MeterProvider | None = None,
         _authorization: str | None = None,
@@ -175,6 +190,8 @@ class AsyncDyte:
             redis=redis,
             rate_limit_key=rate_limit_key,
             fleet_size_hint=fleet_size_hint,
+            proxy=proxy,
+            trust_env=trust_env,
         )
         self._config = config
         self.base_url: str = config.base_url
@@ -185,6 +202,8 @@ class AsyncDyte:
         # diagnostics need not read httpx's private `AsyncClient._transport`.
         self._transport: httpx.AsyncBaseTransport | None = None
         self._closed = False
+        #: the client `with_options` derived this one from (None: this one owns the pool)
+        self._parent: AsyncDyte | None = None
         self._loop: object | None = None  # the event loop of the first use
         #: the fleet's Redis (`redis=`), shared by the limiter and the wake-ups
         self._link = open_link(config.fleet)
@@ -231,12 +250,17 @@ class AsyncDyte:
         """Livestreams: start, stop, status, waits and listings (`resources.livestreams`)."""
         from dyte_async.resources.livestreams import Livestreams
 
+        if self._parent is not None:
+            # One poller per pool: the waits of every derived client coalesce.
+            return Livestreams(self._pipeline, shared=self._parent.livestreams)
         if self._wakeups is None or self._link is None:
             return Livestreams(self._pipeline)
+        from dyte_async._fleet._backlog import SharedBacklog
         from dyte_async._fleet._reads import SharedReads
 
         reader = SharedReads(self._pipeline, self._link, self._wakeups)
-        return Livestreams(self._pipeline, wakeups=self._wakeups, reader=reader)
+        backlog = SharedBacklog(self._link, reader.outage)
+        return Livestreams(self._pipeline, wakeups=self._wakeups, reader=reader, backlog=backlog)
 
     @functools.cached_property
     def meetings(self) -> Meetings:
@@ -318,6 +342,8 @@ class AsyncDyte:
     # -- lifecycle ---------------------------------------------------------------------
 
     def _get_http(self) -> httpx.AsyncClient:
+        if self._parent is not None:
+            return self._parent._get_http()
         if self._closed:
             raise ClientClosedError("this AsyncDyte client is closed; make a new one")
         loop = _current_loop()
@@ -341,7 +367,9 @@ class AsyncDyte:
         limits = httpx.Limits(max_connections=n, max_keepalive_connections=n, keepalive_expiry=30.0)
         transport = config.transport
         if transport is None:
-            transport = build_transport(config.http_backend, limits, config.max_response_bytes)
+            transport = build_transport(
+                config.http_backend, limits, config.max_response_bytes, proxy=config.proxy
+            )
         self._transport = transport
         http = httpx.AsyncClient(
             base_url=config.base_url,
@@ -366,10 +394,12 @@ class AsyncDyte:
 
     @property
     def is_closed(self) -> bool:
-        """True after `aclose()`."""
-        return self._closed
+        """True after `aclose()` (of the client `with_options` was called on, for one it made)."""
+        return self._closed if self._parent is None else self._parent.is_closed
 
     async def __aenter__(self) -> AsyncDyte:
+        if self._parent is not None:
+            return self  # the pool is its parent's: opened and closed there
         self._get_http()  # the transport (and the lean lane's session) made in the loop now
         # Warm start: the livestream resource's modules and the hot decoders, not at the
         # first call (`import dyte_async` stays lazy).
@@ -403,8 +433,11 @@ class AsyncDyte:
                 await stack.aclose()
 
     async def aclose(self) -> None:
-        """Close the pooled HTTP client (not one passed in with `http_client=`). Idempotent."""
-        if self._closed:
+        """Close the pooled HTTP client (not one passed in with `http_client=`). Idempotent.
+
+        On a client `with_options` made, nothing: the pool is the original client's.
+        """
+        if self._closed or self._parent is not None:
             return
         self._closed = True
         http, self._http = self._http, None
@@ -418,6 +451,66 @@ class AsyncDyte:
             if self._link is not None:
                 self._link.stop()
                 await self._link.aclose()
+
+    # -- per-call options and raw answers ----------------------------------------------------
+
+    def with_options(
+        self,
+        *,
+        timeout: float | None = None,
+        attempt_timeout: float | Default | None = DEFAULT,
+        max_retries: int | None = None,
+        retry: RetryPolicy | None = None,
+        headers: Mapping[str, str] | None = None,
+        query: Mapping[str, str | int | float | bool] | None = None,
+    ) -> AsyncDyte:
+        """A client with other defaults that shares this one's pool: connections,
+        `max_concurrency`, rate limit (and fleet), retry budget, poller and `stats()`.
+
+        Cheap (a few microseconds), so it also serves one call:
+        ``await dyte.with_options(timeout=5, max_retries=0).livestreams.get_active(m)``.
+        It is closed with this client; its own `aclose()` does nothing.
+
+        Args:
+            timeout: seconds for a whole call (default: this client's).
+            attempt_timeout: seconds for one attempt (None: the rest of the call's;
+                default: this client's).
+            max_retries: retries after the first attempt (this client's policy otherwise).
+            retry: a whole `RetryPolicy` instead (not with `max_retries`).
+            headers: headers sent on every request, on top of this client's (a name given
+                replaces this client's header of that name).
+            query: query parameters added to every request (they replace the call's own
+                of the same name).
+
+        Raises:
+            ConfigurationError: a timeout that is not positive, `max_retries` with `retry`,
+                a header that cannot be sent.
+        """
+        from dyte_async._derive import derive
+
+        return derive(
+            self,
+            timeout=timeout,
+            attempt_timeout=attempt_timeout,
+            max_retries=max_retries,
+            retry=retry,
+            headers=headers,
+            query=query,
+        )
+
+    async def with_raw_response(
+        self, fn: Callable[P, Awaitable[T]], /, *args: P.args, **kwargs: P.kwargs
+    ) -> RawResponse[T]:
+        """Await ``fn(*args, **kwargs)`` (a method of this client's resources) and return
+        its result with the HTTP answer it was read from: status, headers, request id.
+
+        ``raw = await dyte.with_raw_response(dyte.livestreams.get_active, meeting_id)``;
+        ``raw.parsed`` is the `Livestream`, ``raw.headers`` the answer's headers. Where a
+        call sends several requests (a `start` that checks what happened, a wait), the
+        answer is the last one it received. Errors are raised as the call raises them
+        (`APIStatusError` carries the error answer's status, headers and request id).
+        """
+        return await with_raw_response(fn, *args, **kwargs)
 
     # -- fan-out ---------------------------------------------------------------------------
 

@@ -47,5 +47,7 @@ class ClientOptions(TypedDict, total=False):
     redis: str | Redis | None
     rate_limit_key: str | None
     fleet_size_hint: int
+    proxy: str | httpx.URL | None
+    trust_env: bool
     tracer_provider: TracerProvider | None
     meter_provider: MeterProvider | None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import functools
 import os
+import re
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
@@ -26,6 +27,7 @@ from dyte_async._net import is_loopback, parse_http_url
 from dyte_async._ratelimit import DYTE_DEFAULT, REALTIMEKIT_DEFAULT, RateLimit
 from dyte_async._retry import RetryPolicy
 from dyte_async._transport import HTTP_BACKENDS, HttpBackend
+from dyte_async._transport._proxy import ProxyRoutes, check_clear_text, resolve_proxies
 from dyte_async.errors import ConfigurationError
 
 __all__ = [
@@ -40,7 +42,10 @@ __all__ = [
     "REALTIMEKIT_RATE_LIMIT",
     "ClientConfig",
     "Default",
+    "check_headers",
+    "check_timeouts",
     "clean_credential",
+    "retry_policy",
 ]
 
 DEFAULT_BASE_URL: Final = "https://api.dyte.io/v2"
@@ -88,6 +93,9 @@ class ClientConfig:
         clock: the clock the client reads time from.
         max_response_bytes: the most bytes of one answer's body read (decoded).
         fleet: the Redis the rate limit is shared through (`redis=`), or None.
+        proxy: the proxy of each request of the client we build (`proxy=`, else the
+            environment's when `trust_env`), or None: direct. Always None with
+            `http_client=` or `transport=` (their owner sets their proxy).
     """
 
     base_url: str
@@ -106,6 +114,7 @@ class ClientConfig:
     clock: Clock
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     fleet: Fleet | None = None
+    proxy: ProxyRoutes | None = None
 
     @classmethod
     def build(
@@ -134,6 +143,8 @@ class ClientConfig:
         redis: object | None = None,
         rate_limit_key: str | None = None,
         fleet_size_hint: int = 1,
+        proxy: str | httpx.URL | None = None,
+        trust_env: bool = True,
     ) -> ClientConfig:
         """The configuration of `AsyncDyte(...)` with these arguments.
 
@@ -145,22 +156,28 @@ class ClientConfig:
             default_rate_limit: the limit `rate_limit=DEFAULT` stands for.
             environ: the environment to read (default: `os.environ`).
             redis: a Redis URL or redis-py asyncio client; `DYTE_REDIS_URL` when None.
+            proxy, trust_env: the proxy (`_transport._proxy.resolve_proxies`).
             The others: as `AsyncDyte`'s.
 
         Raises:
             ConfigurationError: credentials missing, an unsafe or malformed base URL, a
                 timeout or concurrency out of range, conflicting retry options, an
-                unknown backend. Checked in that order; messages never show a secret.
+                unknown backend, a malformed proxy URL or one that would receive
+                credentials in clear text. Checked in that order; messages never show a
+                secret.
         """
         env = os.environ if environ is None else environ
         authorization, account, org = _credentials(org_id, api_key, authorization, env)
         insecure_ok = allow_insecure_http or http_client is not None
         url = _base_url(base_url, env, allow_insecure_http=insecure_ok)
         _check_limits(timeout, connect_timeout, attempt_timeout, max_concurrency)
-        policy = _retry_policy(retry, max_retries)
+        policy = retry_policy(retry, max_retries)
+        check_headers(headers)
         _check_backend(http_backend)
         _check_max_response_bytes(max_response_bytes)
         fleet = _fleet(redis, rate_limit_key, fleet_size_hint, env, default_key=(url, org))
+        routes = _proxy(proxy, trust_env, env, http_client, transport)
+        check_clear_text(routes, url, allow_insecure_http=insecure_ok)
         return cls(
             base_url=url,
             account=account,
@@ -178,6 +195,7 @@ class ClientConfig:
             clock=clock or SYSTEM_CLOCK,
             max_response_bytes=max_response_bytes,
             fleet=fleet,
+            proxy=routes,
         )
 
 
@@ -290,6 +308,26 @@ def _fleet(
     return Fleet(redis=redis, key=key.strip(), fleet_size_hint=fleet_size_hint)
 
 
+def _proxy(
+    proxy: str | httpx.URL | None,
+    trust_env: bool,
+    env: Mapping[str, str],
+    http_client: httpx.AsyncClient | None,
+    transport: httpx.AsyncBaseTransport | None,
+) -> ProxyRoutes | None:
+    """The routes of the client we build; None with a client or transport passed in."""
+    if not isinstance(trust_env, bool):
+        raise ConfigurationError(f"trust_env must be True or False, not {trust_env!r}")
+    if http_client is not None or transport is not None:
+        if proxy is not None:
+            given = "http_client=" if http_client is not None else "transport="
+            raise ConfigurationError(
+                f"proxy= does not apply with {given}: set the proxy on what you pass in"
+            )
+        return None
+    return resolve_proxies(proxy, trust_env=trust_env, environ=env)
+
+
 def _is_key(key: object) -> bool:
     return isinstance(key, str) and bool(key.strip()) and "{" not in key and "}" not in key
 
@@ -319,12 +357,7 @@ def _check_backend(http_backend: str) -> None:
 def _check_limits(
     timeout: float, connect_timeout: float, attempt_timeout: float | None, max_concurrency: int
 ) -> None:
-    if (
-        timeout <= 0
-        or connect_timeout <= 0
-        or (attempt_timeout is not None and attempt_timeout <= 0)
-    ):
-        raise ConfigurationError("timeout, connect_timeout and attempt_timeout must be positive")
+    check_timeouts(timeout, connect_timeout, attempt_timeout)
     if max_concurrency < 1:
         raise ConfigurationError("max_concurrency must be at least 1")
 
@@ -334,7 +367,35 @@ def _check_max_response_bytes(max_response_bytes: int) -> None:
         raise ConfigurationError("max_response_bytes must be a positive whole number of bytes")
 
 
-def _retry_policy(retry: RetryPolicy | None, max_retries: int | None) -> RetryPolicy:
+def check_timeouts(timeout: float, connect_timeout: float, attempt_timeout: float | None) -> None:
+    """Raise `ConfigurationError` unless every timeout is a positive number of seconds."""
+    given = [timeout, connect_timeout] + ([] if attempt_timeout is None else [attempt_timeout])
+    if not all(_is_seconds(t) for t in given):
+        raise ConfigurationError("timeout, connect_timeout and attempt_timeout must be positive")
+
+
+def _is_seconds(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+
+
+#: a header name: an RFC 9110 token
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+
+def check_headers(headers: Mapping[str, str] | None) -> None:
+    """Raise `ConfigurationError` for a header that cannot be sent as given: a name that
+    is not a token, a value that is not text or holds a control or non-ASCII character
+    (no value is shown: it may be a credential)."""
+    given: list[tuple[object, object]] = list((headers or {}).items())  # given by anyone
+    for name, value in given:
+        if not isinstance(name, str) or not _TOKEN.fullmatch(name):
+            raise ConfigurationError(f"headers: {name!r} is not a valid header name")
+        if not isinstance(value, str) or not all(" " <= c <= "~" or c == "\t" for c in value):
+            raise ConfigurationError(f"headers: the value of {name!r} must be printable ASCII text")
+
+
+def retry_policy(retry: RetryPolicy | None, max_retries: int | None) -> RetryPolicy:
+    """The policy of `retry=` or `max_retries=` (not both)."""
     if retry is None:
         return RetryPolicy() if max_retries is None else RetryPolicy(max_retries=max_retries)
     if max_retries is not None:

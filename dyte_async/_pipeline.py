@@ -25,7 +25,11 @@ to aiohttp, no httpx `Request`/`Response` per call, one timeout per attempt; the
 error mapping and answer decoder as the httpx lane. Otherwise (trio, `transport=`,
 `http_client=`) every request goes through the public `AsyncClient.send` (streamed) and
 is read and closed there, so its connection goes back to the pool whatever happens; it is
-built once per call by `_request.RequestBuilder`.
+built once per call by `_request.RequestBuilder`. Proxies are the transports' business:
+both lanes of the client we build go through the proxy `proxy=` or the environment
+(`HTTPS_PROXY`, ..., `NO_PROXY`; unless `trust_env=False`) gives for the URL
+(`_transport._proxy`, read once by `ClientConfig`); a client or transport passed in
+(`http_client=`, `transport=`) uses its own settings.
 
 An attempt that finds a concurrency slot and a rate-limit slot free at once (the
 limiter's `try_acquire_now`) runs on the lean lane without a cancel scope: its exchange's
@@ -55,6 +59,7 @@ exception class names are logged, so no credential, token or stream key can appe
 
 from __future__ import annotations
 
+import copy
 import functools
 import itertools
 import logging
@@ -71,6 +76,7 @@ from dyte_async._classify import network_failure, status_failure
 from dyte_async._clock import Clock
 from dyte_async._pipeline_failures import Call, FailureHandling, raise_failure
 from dyte_async._ratelimit import Limiter, LimiterTimeout, NoLimiter, Slot
+from dyte_async._raw import CAPTURE
 from dyte_async._request import RequestBuilder
 from dyte_async._response import Envelope, decode_answer
 from dyte_async._retry import Failure, RetryBudget, RetryPolicy
@@ -110,6 +116,15 @@ class _Trace:
         self.waited = 0.0
         #: the attempt runs inside its telemetry (`_recorded`)
         self.recorded = False
+
+
+class _Lane:
+    """The lean lane of a client, shared by its pipeline and those `derive` made."""
+
+    __slots__ = ("lane",)
+
+    def __init__(self) -> None:
+        self.lane: LeanLane | None = None
 
 
 class Pipeline(FailureHandling):
@@ -152,17 +167,61 @@ class Pipeline(FailureHandling):
         self.max_response_bytes = max_response_bytes
         self._counters = Counters()
         #: the lean lane (`_transport._lean`), when the client we built runs on aiohttp.
-        self._lean: LeanLane | None = None
+        self._lane = _Lane()
+        #: query parameters added to every request (`derive`)
+        self.extra_query: Mapping[str, Any] | None = None
+        #: headers on top of the client's on every request (`derive`)
+        self.extra_headers: Mapping[str, str] | None = None
+        self._base_url = base_url
+        self._headers = headers
+        self._own_http = own_http
         #: spans and metrics (`_telemetry`), None when opentelemetry-api is not installed.
         self._telemetry = telemetry
 
+    @property
+    def lean(self) -> LeanLane | None:
+        """The lean lane every request goes through (None: the httpx client)."""
+        return self._lane.lane
+
     def use_lean(self, lane: LeanLane | None) -> None:
-        """Send every request through `lane` (None: through the httpx client).
+        """Send every request through `lane` (None: through the httpx client), here and
+        in every pipeline `derive` made from this one.
 
         Args:
             lane: the lean lane of the client's own `AiohttpTransport`.
         """
-        self._lean = lane
+        self._lane.lane = lane
+
+    def derive(
+        self,
+        *,
+        timeout: float,
+        attempt_timeout: float | None,
+        policy: RetryPolicy,
+        headers: Mapping[str, str] | None,
+        query: Mapping[str, Any] | None,
+    ) -> Pipeline:
+        """A pipeline with other defaults that shares everything else with this one: the
+        HTTP client and lean lane, concurrency slots, rate limiter, retry budget and
+        counters (`AsyncDyte.with_options`).
+
+        Args:
+            timeout: seconds for a whole call.
+            attempt_timeout: seconds for one attempt (None: the rest of the call's).
+            policy: the retry policy.
+            headers: headers on top of the client's (None: none).
+            query: query parameters added to every request (None: none).
+        """
+        derived = copy.copy(self)
+        derived.timeout = timeout
+        derived.attempt_timeout = attempt_timeout
+        derived.policy = policy
+        derived.extra_query = dict(query) if query else None
+        derived.extra_headers = dict(headers) if headers else None
+        derived._requests = RequestBuilder(
+            self._base_url, self._headers, own_http=self._own_http, extra=derived.extra_headers
+        )
+        return derived
 
     def stats(self) -> ClientStats:
         c = self._counters
@@ -240,10 +299,12 @@ class Pipeline(FailureHandling):
         if deadline is None:
             deadline = started + (self.timeout if timeout is None else timeout)
         http = self._get_http()
-        lean = self._lean
+        lean = self._lane.lane
+        if self.extra_query is not None:
+            params = {**(params or {}), **self.extra_query}
         request: httpx.Request | LeanRequest
         if lean is not None:
-            request = lean.build(method, path, params, json)
+            request = lean.build(method, path, params, json, self.extra_headers)
         else:
             request = self._requests.build(http, method, path, params, json)
         call = Call(
@@ -260,6 +321,9 @@ class Pipeline(FailureHandling):
                 status = outcome.status_code
                 if 200 <= status < 300:
                     self.budget.record_success()
+                    capture = CAPTURE.get()
+                    if capture is not None:
+                        capture.record(outcome, attempt, self.clock.now() - started)
                     return decode_answer(
                         status,
                         outcome.content,

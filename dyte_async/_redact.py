@@ -2,8 +2,9 @@
 
 Two passes: the secrets we know (the `Authorization` header of the request, the API key
 inside a Basic header, the bearer token) are replaced wherever they appear; then anything
-that looks like a secret by its shape (`Basic ...`/`Bearer ...`, a value under a key named
-like `stream_key`, `token`, `api_key`, `authorization`, `password`, `secret`) is masked.
+that looks like a secret by its shape (a URL's `user:password@`, `Basic ...`/`Bearer ...`,
+a value under a key named like `stream_key`, `token`, `api_key`, `authorization`,
+`password`, `secret`) is masked.
 Imports nothing of ours: every layer may use it.
 """
 
@@ -45,6 +46,8 @@ _NAMED = re.compile(
 # A run of key-like characters long enough to be a key, token or stream key: masked when
 # it mixes letters and digits (ids have dashes every few characters: `[0-9a-f]{8}-...`).
 _KEYLIKE = re.compile(r"[A-Za-z0-9+/_=]{32,}")
+# The password in a URL's `user:password@` (a proxy URL quoted by a library).
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{0,15}://[^/\s@:'\"]*):[^/\s@'\"]*@")
 
 
 def is_secret_name(name: str) -> bool:
@@ -99,6 +102,7 @@ def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
     for secret in secrets:
         if secret:
             text = text.replace(secret, MASK)
+    text = _USERINFO.sub(lambda m: m.group(1) + ":" + MASK + "@", text)
     text = _SCHEME.sub(lambda m: m.group(1) + m.group(2) + MASK, text)
     text = _NAMED.sub(lambda m: m.group(1) + MASK, text)
     return _KEYLIKE.sub(_mask_keylike, text)

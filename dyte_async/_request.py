@@ -35,12 +35,21 @@ class RequestBuilder:
         base_url: the API's base URL (paths are appended to it).
         headers: headers for `build_request` on a client passed in (ours has its own).
         own_http: True when the client is one we built (and configured) ourselves.
+        extra: headers on top of the client's, on every request (`AsyncDyte.with_options`).
     """
 
-    def __init__(self, base_url: str, headers: Mapping[str, str] | None, *, own_http: bool) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        headers: Mapping[str, str] | None,
+        *,
+        own_http: bool,
+        extra: Mapping[str, str] | None = None,
+    ) -> None:
         self._base_url = base_url
         self._headers = headers
         self._own_http = own_http
+        self._extra = extra or None
         # The client whose headers `_bodyless` holds, by (host, needs Content-Length: 0).
         self._headers_of: httpx.AsyncClient | None = None
         self._bodyless: dict[tuple[bytes, bool], httpx.Headers] = {}
@@ -70,9 +79,13 @@ class RequestBuilder:
         """
         try:
             url = _url(self._base_url + path)
-            if not self._own_http:
+            if not self._own_http or self._extra is not None:
+                # A client passed in (its own configuration applies), or headers on top of
+                # ours: `build_request` merges them (a name given replaces the client's).
+                headers = httpx.Headers(self._headers)
+                headers.update(self._extra)
                 return http.build_request(
-                    method, url, params=query_params(params), headers=self._headers, json=json
+                    method, url, params=query_params(params), headers=headers, json=json
                 )
             if self._headers_of is not http:
                 self._headers_of = http

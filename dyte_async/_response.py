@@ -19,7 +19,7 @@ from dyte_async.errors import (
     status_error_class,
 )
 
-__all__ = ["Envelope", "decode_envelope", "error_from_response"]
+__all__ = ["Envelope", "decode_envelope", "error_from_response", "request_id_of"]
 
 _REQUEST_ID_HEADERS = ("x-request-id", "dyte-request-id", "cf-ray")
 
@@ -235,7 +235,7 @@ def _status_error(response: httpx.Response, body: Any, *, method: str, path: str
         name: MASK if is_secret_name(name) else redact_text(value, secrets)
         for name, value in response.headers.items()
     }
-    request_id = next((headers[h] for h in _REQUEST_ID_HEADERS if h in headers), None)
+    request_id = request_id_of(headers)
     kwargs: dict[str, Any] = {
         "status_code": status,
         "code": excerpt(code, secrets) if isinstance(code, str) else code,
@@ -270,3 +270,9 @@ def _text(response: httpx.Response) -> str:
     except Exception:  # pragma: no cover - content is bytes; decode with replace cannot fail
         return ""
     return excerpt(text, _secrets(response), limit=2000)
+
+
+def request_id_of(headers: Mapping[str, str]) -> str | None:
+    """The answer's request id: the first of `x-request-id`, `dyte-request-id`, `cf-ray`
+    (lower-case names, or a case-insensitive mapping)."""
+    return next((headers[h] for h in _REQUEST_ID_HEADERS if h in headers), None)

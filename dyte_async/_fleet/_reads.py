@@ -40,6 +40,7 @@ import anyio
 
 from dyte_async._fleet._backends import Script
 from dyte_async._fleet._link import Link, redis_errors
+from dyte_async._fleet._outage import Outage
 from dyte_async._fleet._wakeups import Wakeups
 from dyte_async._poller._reader import FRESH_FOR
 from dyte_async._redact import is_secret_name
@@ -99,7 +100,6 @@ _WAIT_STEP: Final = 0.025  # the first look again, doubled up to _WAIT_STEP_MAX
 _WAIT_STEP_MAX: Final = 0.2
 _MAX_SEEN: Final = 100_000  # reads whose last answer is remembered
 _LOCK_MAX: Final = 10.0  # seconds a read's lock lasts at most (a dead holder's too)
-_RETRY_AFTER: Final = 2.0
 
 
 class SharedReads:
@@ -117,7 +117,10 @@ class SharedReads:
         self._wakeups = wakeups
         self._scripts: tuple[Script, Script, Script] | None = None
         self._token = uuid.uuid4().hex
-        self._down_until: float | None = None
+        #: Redis failing: reads go straight to the API for a while (shared with the backlog)
+        self.outage = Outage(
+            pipeline.clock, link.where, "shared polls", "this process polls on its own"
+        )
         # The store time of the answer this process saw last, per read: only a newer one
         # is news (never its own last read, nor one it has already used).
         self._seen: dict[str, int] = {}
@@ -158,7 +161,7 @@ class SharedReads:
             if state == 3:
                 state, stored, epoch = await self._await_other(keys, deadline, epoch)
         except redis_errors() as error:
-            self._outage(error)
+            self.outage.failed(error)
             return await self._direct(method, path, params, deadline)
         if state == 1:
             try:
@@ -175,7 +178,7 @@ class SharedReads:
     # -- inside --------------------------------------------------------------------------
 
     def _usable(self) -> bool:
-        if self._down_until is not None and self.clock.now() < self._down_until:
+        if self.outage.down:
             return False
         if self._scripts is None:
             try:
@@ -227,7 +230,7 @@ class SharedReads:
             reply = await self._lookup(keys=keys, args=[fresh_us, lock_ms, self._token, seen])
         if not isinstance(reply, list) or len(reply) != 4:
             raise ValueError("unexpected answer from the shared-read script")
-        self._recovered()
+        self.outage.recovered()
         if int(reply[0]) == 1:
             self._saw(keys[0], int(reply[3]))
         return int(reply[0]), reply[1], reply[2]
@@ -297,7 +300,7 @@ class SharedReads:
                 reply = await self._store(keys=keys[:2], args=[value, _KEEP_MS, self._token, epoch])
             changed, stamp = int(reply[0]), int(reply[1])
         except redis_errors() as error:  # ValueError included: an answer not ours
-            self._outage(error)
+            self.outage.failed(error)
             return
         self._saw(keys[0], stamp)
         if changed:
@@ -311,21 +314,6 @@ class SharedReads:
                 await self._unlock(keys=[lock], args=[self._token])
         except redis_errors():
             pass  # it expires by itself
-
-    def _outage(self, error: BaseException) -> None:
-        if self._down_until is None:
-            logger.warning(
-                "shared polls: Redis at %s did not answer (%s); this process polls on its "
-                "own until it does",
-                self._link.where,
-                type(error).__name__,
-            )
-        self._down_until = self.clock.now() + _RETRY_AFTER
-
-    def _recovered(self) -> None:
-        if self._down_until is not None:
-            self._down_until = None
-            logger.info("shared polls: Redis at %s answers again", self._link.where)
 
     def __repr__(self) -> str:
         return f"SharedReads({self._link.where}, shared={self.shared}, sent={self.sent})"

@@ -10,7 +10,7 @@ from dyte_async._clock import Clock
 from dyte_async._pipeline import Pipeline, logger
 from dyte_async._poller._deadlines import Deadlines
 from dyte_async._poller._driver import Driver, interrupt
-from dyte_async._poller._existence import Existence
+from dyte_async._poller._existence import Backlog, Existence
 from dyte_async._poller._listing import ListSource
 from dyte_async._poller._reader import Reader
 from dyte_async._poller._reads import is_transient, is_unreadable, same
@@ -66,6 +66,8 @@ class Poller:
         check_grace: seconds before meetings missing from the list are checked while
             more than `checks_per_round` are.
         existence: the meetings known to exist (`existence.limit`: how many at most).
+        backlog: the fleet's count of meetings left to check (`redis=`; None: alone): the
+            threshold and cap of existence checks apply to the fleet's total.
         deadlines: the deadlines of the waits.
     """
 
@@ -76,6 +78,7 @@ class Poller:
         rand: Callable[[], float] = random.random,
         hooks: PollerHooks | None = None,
         reader: Reader | None = None,
+        backlog: Backlog | None = None,
     ) -> None:
         self.pipeline = pipeline
         #: where the polls send their reads (the fleet's shared reads, or the pipeline)
@@ -93,6 +96,8 @@ class Poller:
         self.checks_per_round = EXISTS_CHECKS_PER_ROUND
         self.check_grace = EXISTS_CHECK_GRACE
         self.existence: Existence = Existence(pipeline)
+        #: the fleet's count of meetings left to check (None: this process alone)
+        self.backlog: Backlog | None = backlog
         self.deadlines: Deadlines = Deadlines(self.clock)
         #: `await next(waiter)`: drive or wait until the waiter has news (True) or its
         #: deadline passed (False). The driver's own method: a blocked wait holds no extra frame.

@@ -8,13 +8,23 @@ later waits skip the check.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from dyte_async._checks import segment
 from dyte_async._pipeline import Pipeline, logger
 from dyte_async._poller._settings import KNOWN_MEETINGS
 from dyte_async._poller._state import Meeting
 from dyte_async.errors import NotFoundError
 
-__all__ = ["Existence"]
+__all__ = ["Backlog", "Existence"]
+
+
+class Backlog(Protocol):
+    """Where a process's count of meetings left to check meets its fleet's (`redis=`)."""
+
+    async def total(self, mine: int) -> int:
+        """Publish this process's count (`mine`) and return the fleet's, `mine` included."""
+        ...
 
 
 class Existence:

@@ -300,7 +300,7 @@ class ListSource(Schedule):
 
     # -- existence checks -------------------------------------------------------------------
 
-    def _batch(self, host: PollHost, missing: set[str]) -> list[Meeting]:
+    async def _batch(self, host: PollHost, missing: set[str]) -> list[Meeting]:
         """The meetings missing from the list to check this round (see `_check`)."""
         existence = host.existence
         unknown = [
@@ -308,10 +308,15 @@ class ListSource(Schedule):
             for meeting_id, meeting in self.meetings.items()
             if meeting_id in missing and existence.unconfirmed(meeting)
         ]
-        if len(unknown) > host.checks_per_round:
+        mine = len(unknown)
+        per_round = max(0, host.checks_per_round)
+        total = mine if host.backlog is None or not mine else await host.backlog.total(mine)
+        if total > per_round:
             ripe = host.clock.now() - host.check_grace
             unknown = [meeting for meeting in unknown if meeting.since <= ripe]
-        return unknown[: max(0, host.checks_per_round)]
+            # The fleet's round checks `per_round` at most: this process its share of it.
+            per_round = math.ceil(per_round * mine / total)
+        return unknown[:per_round]
 
     async def _check(self, host: PollHost, missing: set[str], deadline: float) -> bool:
         """Make sure meetings never seen with a livestream exist: each once, a batch a round.
@@ -320,11 +325,12 @@ class ListSource(Schedule):
         than `Poller.checks_per_round` meetings are left to check, only those waited on for
         `Poller.check_grace` are (most livestreams go LIVE sooner, and then need no check).
         A round checks at most `checks_per_round` meetings (those in the list the longest
-        first), `Poller.check_concurrency` at a time. A failed check ends the round's
-        batch: a transient failure leaves the meeting to a later round, others end the
-        waits on the meeting (as a failed poll does).
+        first), `Poller.check_concurrency` at a time. With a fleet (`Poller.backlog`), the
+        count and the cap are the fleet's: this process checks its share. A failed check
+        ends the round's batch: a transient failure leaves the meeting to a later round,
+        others end the waits on the meeting (as a failed poll does).
         """
-        batch = self._batch(host, missing)
+        batch = await self._batch(host, missing)
         if not batch:
             return False
         todo = iter(batch)

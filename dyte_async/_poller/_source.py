@@ -26,7 +26,7 @@ from dyte_async.models import Livestream
 if TYPE_CHECKING:
     from dyte_async._clock import Clock
     from dyte_async._pipeline import Pipeline
-    from dyte_async._poller._existence import Existence
+    from dyte_async._poller._existence import Backlog, Existence
     from dyte_async._poller._reader import Reader
     from dyte_async._poller._state import Meeting, Waiter
 
@@ -54,6 +54,8 @@ class PollHost(Protocol):
     reader: Reader
     clock: Clock
     existence: Existence
+    #: the fleet's count of meetings left to check (None: this process alone)
+    backlog: Backlog | None
     page_size: int
     check_concurrency: int
     checks_per_round: int

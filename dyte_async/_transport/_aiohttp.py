@@ -16,7 +16,9 @@ from dyte_async.errors import ResponseTooLargeError
 if TYPE_CHECKING:
     import aiohttp
 
-__all__ = ["AiohttpTransport"]
+    from dyte_async._transport._proxy import Proxy, ProxyRoutes
+
+__all__ = ["AiohttpTransport", "aiohttp_proxy"]
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
@@ -35,10 +37,16 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     (`_errors.from_aiohttp`): `ConnectError` / `ConnectTimeout` only when the request
     cannot have been sent.
 
+    Each request goes through the proxy `proxy` gives for its URL (aiohttp's per-request
+    `proxy=`, credentials in a `Proxy-Authorization` header: a CONNECT tunnel for https,
+    the absolute form for http), or direct; the environment is never read here
+    (`_proxy` did, once).
+
     Args:
         limits: connection limits (`max_connections` None means no limit).
         ssl_context: TLS settings (default: httpx's, verified).
         max_body: the most bytes of one answer's body read from the network.
+        proxy: the proxy of each request, or None: direct.
     """
 
     def __init__(
@@ -47,8 +55,10 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         limits: httpx.Limits,
         ssl_context: ssl.SSLContext | None = None,
         max_body: int = DEFAULT_MAX_RESPONSE_BYTES,
+        proxy: ProxyRoutes | None = None,
     ) -> None:
         self._limits = limits
+        self._proxy = proxy
         self._max_body = max_body
         self._ssl_context = ssl_context
         self._session: aiohttp.ClientSession | None = None
@@ -66,6 +76,11 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     def ssl_context(self) -> ssl.SSLContext | None:
         """The TLS settings given (None: httpx's default, verified)."""
         return self._ssl_context
+
+    @property
+    def proxy(self) -> ProxyRoutes | None:
+        """The proxy of each request (None: direct), a lean lane's too."""
+        return self._proxy
 
     def attach(self, lane: Any) -> None:
         """Close `lane` (an object with `async aclose()`, a `LeanLane`) with this transport.
@@ -108,7 +123,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             auto_decompress=False,  # httpx decodes Content-Encoding
             skip_auto_headers=("Content-Type",),  # send the headers httpx built, no more
             timeout=aiohttp.ClientTimeout(total=None),
-            trust_env=False,
+            trust_env=False,  # the environment's proxies are in `self._proxy` already
         )
         self._errors = aiohttp_errors()
         # aiohttp parses every URL string into a yarl.URL: a client asks for the same few.
@@ -130,6 +145,13 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         """
         session = self._session or self._open()
         timeout = request.extensions.get("timeout")
+        url = request.url
+        headers = request.headers.multi_items()
+        via: dict[str, Any] = {}
+        route = None if self._proxy is None else self._proxy.route(url.scheme, url.host, url.port)
+        if route is not None:
+            via, extra = aiohttp_proxy(route, url.scheme)
+            headers.extend(extra)
         try:
             content: Any = request.content
         except httpx.RequestNotRead:
@@ -138,11 +160,12 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             response = await session.request(
                 request.method,
                 self._url(str(request.url)),
-                headers=request.headers.multi_items(),
+                headers=headers,
                 data=content or None,
                 allow_redirects=False,
                 timeout=_client_timeout(timeout) if timeout else None,
                 server_hostname=request.extensions.get("sni_hostname"),
+                **via,
             )
             try:
                 body = await _read_body(response, self._max_body, request)
@@ -171,6 +194,29 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         finally:
             if session is not None:
                 await session.close()
+
+
+def aiohttp_proxy(proxy: Proxy, scheme: str) -> tuple[dict[str, Any], tuple[tuple[str, str], ...]]:
+    """aiohttp's per-request arguments for a request to a `scheme` URL through `proxy`,
+    and the headers to add to the request itself.
+
+    The credentials go as a `Proxy-Authorization` header (aiohttp's `proxy_auth` is
+    deprecated): in `proxy_headers`, which aiohttp sends on the CONNECT of an https
+    request, or on the request itself for http (absolute form: aiohttp sends
+    `proxy_headers` only on a CONNECT).
+
+    Args:
+        proxy: the proxy.
+        scheme: the request URL's scheme.
+    """
+    authorization = proxy.authorization
+    arguments: dict[str, Any] = {"proxy": proxy.url}
+    if authorization is None:
+        return arguments, ()
+    if scheme == "https":
+        arguments["proxy_headers"] = {"Proxy-Authorization": authorization}
+        return arguments, ()
+    return arguments, (("Proxy-Authorization", authorization),)
 
 
 async def _read_body(response: Any, cap: int, request: httpx.Request) -> bytes:

@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import httpx
 
@@ -20,6 +20,9 @@ from dyte_async._body import DEFAULT_MAX_RESPONSE_BYTES
 from dyte_async._transport._aiohttp import AiohttpTransport
 from dyte_async._transport._httpcore import GuardedHTTPCoreTransport
 from dyte_async.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from dyte_async._transport._proxy import ProxyRoutes
 
 __all__ = ["HTTP_BACKENDS", "HttpBackend", "build_transport", "resolve_backend"]
 
@@ -66,7 +69,11 @@ def resolve_backend(requested: str) -> Literal["aiohttp", "httpcore"]:
 
 
 def build_transport(
-    backend: str, limits: httpx.Limits, max_body: int = DEFAULT_MAX_RESPONSE_BYTES
+    backend: str,
+    limits: httpx.Limits,
+    max_body: int = DEFAULT_MAX_RESPONSE_BYTES,
+    *,
+    proxy: ProxyRoutes | None = None,
 ) -> httpx.AsyncBaseTransport:
     """The transport for `backend` on the running loop.
 
@@ -74,6 +81,7 @@ def build_transport(
         backend: "auto", "aiohttp" or "httpcore".
         limits: the connection limits of the pool.
         max_body: the most raw bytes of one answer read (`max_response_bytes`).
+        proxy: the proxy of each request (`_proxy`), or None: direct.
 
     Returns:
         An `AiohttpTransport` or a `GuardedHTTPCoreTransport`.
@@ -82,5 +90,5 @@ def build_transport(
         ConfigurationError: see `resolve_backend`.
     """
     if resolve_backend(backend) == "aiohttp":
-        return AiohttpTransport(limits=limits, max_body=max_body)
-    return GuardedHTTPCoreTransport(limits=limits, max_body=max_body)
+        return AiohttpTransport(limits=limits, max_body=max_body, proxy=proxy)
+    return GuardedHTTPCoreTransport(limits=limits, max_body=max_body, proxy=proxy)

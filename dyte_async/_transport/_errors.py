@@ -49,6 +49,8 @@ def _aiohttp_table() -> _Table:
         (aiohttp.ServerFingerprintMismatch, httpx.ConnectError),
         (aiohttp.ServerDisconnectedError, httpx.RemoteProtocolError),
         (aiohttp.ClientPayloadError, httpx.RemoteProtocolError),
+        # A proxy refused the CONNECT (407, 502, ...): as httpcore's `ProxyError`.
+        (aiohttp.ClientHttpProxyError, httpx.ProxyError),
         (aiohttp.ClientResponseError, httpx.RemoteProtocolError),  # malformed answer
         (aiohttp.InvalidURL, httpx.UnsupportedProtocol),
         (aiohttp.NonHttpUrlClientError, httpx.UnsupportedProtocol),

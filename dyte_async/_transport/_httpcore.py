@@ -23,6 +23,11 @@ many places in front of them:
 Every pool's network backend is `_reuse.GuardedBackend`: a connection that read bytes
 past an answer (a second answer, junk) is closed, never reused, so no call ever gets
 another call's answer (httpcore would parse those bytes as the next request's answer).
+
+Proxies: each request's route (`_proxy.ProxyRoutes`: a proxy, or direct) picks the
+shard's pool for it, made with httpcore's public `proxy=httpcore.Proxy(...)` (a CONNECT
+tunnel for https, the absolute form for http) on the same guarded network backend; the
+semaphore and the watchdog count every pool of a shard.
 """
 
 from __future__ import annotations
@@ -43,25 +48,43 @@ from dyte_async.errors import ResponseTooLargeError
 if TYPE_CHECKING:
     import httpcore
 
+    from dyte_async._transport._proxy import Proxy, ProxyRoutes
     from dyte_async._transport._reuse import GuardedBackend
 
 __all__ = ["GuardedHTTPCoreTransport"]
 
 
 class _Shard:
-    """One pool of one connection (`index`: its place in the transport's list)."""
+    """One pool of one connection per route (direct, or a proxy), made when first used;
+    `index`: its place in the transport's list. The shard serves one request at a time,
+    so at most one of its connections is busy."""
 
-    __slots__ = ("index", "pool")
+    __slots__ = ("_make", "index", "pool", "pools")
 
-    def __init__(self, pool: httpcore.AsyncConnectionPool, index: int) -> None:
-        self.pool = pool
+    def __init__(
+        self, make: Callable[[Proxy | None], httpcore.AsyncConnectionPool], index: int
+    ) -> None:
+        self._make = make
         self.index = index
+        #: the shard's pools by route (None: direct).
+        self.pools: dict[Proxy | None, httpcore.AsyncConnectionPool] = {}
+        #: the pool used last (the direct one at first).
+        self.pool = self.pool_for(None)
+
+    def pool_for(self, route: Proxy | None) -> httpcore.AsyncConnectionPool:
+        """The shard's pool for `route`, made now if new."""
+        pool = self.pools.get(route)
+        if pool is None:
+            pool = self.pools[route] = self._make(route)
+        self.pool = pool
+        return pool
 
     def leaked(self) -> bool:
         """Whether a connection is busy, though no request uses the shard (httpcore 1093)."""
         return any(
             not (connection.is_idle() or connection.is_closed())
-            for connection in self.pool.connections
+            for pool in self.pools.values()
+            for connection in pool.connections
         )
 
 
@@ -132,6 +155,7 @@ class GuardedHTTPCoreTransport(httpx.AsyncBaseTransport):
         ssl_context: TLS settings (default: httpx's, verified).
         max_body: the most raw bytes of one answer's body read (then
             `ResponseTooLargeError`, and the connection is closed).
+        proxy: the proxy of each request, or None: direct.
     """
 
     def __init__(
@@ -140,8 +164,10 @@ class GuardedHTTPCoreTransport(httpx.AsyncBaseTransport):
         limits: httpx.Limits,
         ssl_context: ssl.SSLContext | None = None,
         max_body: int = DEFAULT_MAX_RESPONSE_BYTES,
+        proxy: ProxyRoutes | None = None,
     ) -> None:
         self._max_body = max_body
+        self._proxy = proxy
         self._ssl_context = ssl_context or default_ssl_context()
         self._keepalive_expiry = limits.keepalive_expiry
         #: the pools' network backend: streams that never carry a request after stray
@@ -157,30 +183,41 @@ class GuardedHTTPCoreTransport(httpx.AsyncBaseTransport):
         self.rebuilds = 0
 
     def _new_shard(self, index: int) -> _Shard:
+        return _Shard(self._new_pool, index)
+
+    def _new_pool(self, route: Proxy | None) -> httpcore.AsyncConnectionPool:
         import httpcore
 
         from dyte_async._transport._reuse import GuardedBackend
 
         if self._backend is None:
             self._backend = GuardedBackend()
-        pool = httpcore.AsyncConnectionPool(
+        proxy = None
+        if route is not None:
+            proxy = httpcore.Proxy(
+                url=route.url,
+                auth=route.auth,
+                ssl_context=self._ssl_context if route.scheme == "https" else None,
+            )
+        return httpcore.AsyncConnectionPool(
             ssl_context=self._ssl_context,
+            proxy=proxy,
             network_backend=self._backend,
             max_connections=self._per_pool,
             max_keepalive_connections=self._per_pool,
             keepalive_expiry=self._keepalive_expiry,
         )
-        return _Shard(pool, index)
 
     @property
     def pool(self) -> httpcore.AsyncConnectionPool:
-        """The httpcore pool the next request will use (for inspection and tests)."""
+        """The httpcore pool the next request will use (for inspection and tests): the
+        next shard's, the one it used last."""
         return self._shards[self._free[-1] if self._free else 0].pool
 
     @property
     def pools(self) -> list[httpcore.AsyncConnectionPool]:
-        """The current httpcore pool of every shard."""
-        return [shard.pool for shard in self._shards]
+        """Every current httpcore pool of every shard."""
+        return [pool for shard in self._shards for pool in shard.pools.values()]
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send `request` on a free shard, behind the semaphore.
@@ -259,6 +296,12 @@ class GuardedHTTPCoreTransport(httpx.AsyncBaseTransport):
         import httpcore
 
         url = request.url
+        routes = self._proxy
+        pool = (
+            shard.pool
+            if routes is None
+            else shard.pool_for(routes.route(url.scheme, url.host, url.port))
+        )
         core_request = httpcore.Request(
             method=request.method,
             url=httpcore.URL(
@@ -269,7 +312,7 @@ class GuardedHTTPCoreTransport(httpx.AsyncBaseTransport):
             extensions=request.extensions,
         )
         try:
-            return await shard.pool.handle_async_request(core_request)
+            return await pool.handle_async_request(core_request)
         except httpcore_errors() as exc:
             raise from_httpcore(exc, request) from exc
 
@@ -288,4 +331,5 @@ class GuardedHTTPCoreTransport(httpx.AsyncBaseTransport):
 
 async def _close(shard: _Shard) -> None:
     with anyio.CancelScope(shield=True):
-        await shard.pool.aclose()
+        for pool in shard.pools.values():
+            await pool.aclose()

@@ -17,6 +17,9 @@ What stays shared with the httpx lane, so both mean the same:
 - answers: a 2xx body goes to `_response.decode_answer`; an error answer becomes an
   `httpx.Response` (`LeanAnswer.to_httpx`) for `_classify.status_failure`.
 
+Through a proxy, the constant headers go per request, never on the session (aiohttp
+would give a session's `Authorization` to the proxy: see `open`).
+
 The session is the lane's alone, never the one `AiohttpTransport` opens for the httpx
 lane (the webhook key fetch): session-level headers on a shared session would add the
 credentials to a request that removed them, and a session opened by the other lane would
@@ -45,6 +48,8 @@ if TYPE_CHECKING:
 
     import aiohttp
 
+    from dyte_async._transport._proxy import ProxyRoutes
+
 __all__ = ["LaneHost", "LeanAnswer", "LeanLane", "LeanRequest", "expired", "lean_lane"]
 
 _JSON_HEADERS: Final = {"Content-Type": "application/json"}
@@ -56,14 +61,17 @@ _HTTP_11: Final = b"HTTP/1.1"
 
 
 class LaneHost(Protocol):
-    """What a lane needs of its transport (`AiohttpTransport`): its limits and TLS
-    settings, and to be closed with it."""
+    """What a lane needs of its transport (`AiohttpTransport`): its limits, TLS settings
+    and proxy, and to be closed with it."""
 
     @property
     def limits(self) -> httpx.Limits: ...
 
     @property
     def ssl_context(self) -> ssl.SSLContext | None: ...
+
+    @property
+    def proxy(self) -> ProxyRoutes | None: ...
 
     def attach(self, lane: Any) -> None: ...
 
@@ -77,33 +85,44 @@ class LeanRequest:
         url: the full URL (a `yarl.URL`, already encoded).
         text: the same URL as text.
         body: the JSON body, encoded, or None.
+        extra: headers of this call on top of the lane's (`AsyncDyte.with_options`).
     """
 
-    __slots__ = ("_httpx", "body", "lane", "method", "text", "url")
+    __slots__ = ("_httpx", "body", "extra", "lane", "method", "text", "url")
 
     lane: LeanLane
     method: str
     url: Any
     text: str
     body: bytes | None
+    extra: Mapping[str, str] | None
 
     def __init__(
-        self, lane: LeanLane, method: str, url: Any, text: str, body: bytes | None
+        self,
+        lane: LeanLane,
+        method: str,
+        url: Any,
+        text: str,
+        body: bytes | None,
+        extra: Mapping[str, str] | None = None,
     ) -> None:
         self.lane = lane
         self.method = method
         self.url = url
         self.text = text
         self.body = body
+        self.extra = extra
         self._httpx: httpx.Request | None = None
 
     def to_httpx(self) -> httpx.Request:
         """The same request as an `httpx.Request` (for errors only): every header the
         lane sends, so that `sanitize` finds and masks the credentials."""
         if self._httpx is None:
-            headers = list(self.lane.headers)
+            shown = httpx.Headers(list(self.lane.headers))
             if self.body is not None:
-                headers.append(("Content-Type", "application/json"))
+                shown["Content-Type"] = "application/json"
+            shown.update(self.extra or {})
+            headers = shown.multi_items()
             self._httpx = httpx.Request(
                 self.method, self.text, headers=headers, content=self.body or b""
             )
@@ -167,8 +186,11 @@ class LeanLane:
     Made by `AsyncDyte` with the `AiohttpTransport` it built; the transport closes the
     lane when it is closed (`AiohttpTransport.attach`).
 
+    Every request goes to the base URL's origin, so its proxy (the transport's route for
+    that origin, or none) is found once, here, and given to aiohttp per request.
+
     Args:
-        transport: the client's transport (its limits and TLS settings are used).
+        transport: the client's transport (its limits, TLS settings and proxy are used).
         base_url: the API's base URL.
         headers: the constant headers of every request (the `httpx.AsyncClient`'s).
         max_body: the most bytes of one answer's body, raw or decoded.
@@ -186,7 +208,8 @@ class LeanLane:
     ) -> None:
         self._transport = transport
         self._base_url = base_url
-        #: every constant header, as (name, value) pairs.
+        #: every constant header, as (name, value) pairs (`Proxy-Authorization` too, for
+        #: an http base URL through a proxy with credentials).
         self.headers: tuple[tuple[str, str], ...] = tuple(headers.multi_items())
         self._max_body = max_body
         self._connect_timeout = connect_timeout
@@ -197,6 +220,15 @@ class LeanLane:
         self._errors: tuple[type[BaseException], ...] = ()
         self._timeout: Any = None
         self._url: Any = None
+        routes = transport.proxy
+        via = None if routes is None else routes.route_url(base_url)
+        #: aiohttp's proxy arguments for every request (empty: direct).
+        self._via: Mapping[str, Any] = {}
+        if via is not None:
+            from dyte_async._transport._aiohttp import aiohttp_proxy
+
+            self._via, extra = aiohttp_proxy(via, httpx.URL(base_url).scheme)
+            self.headers += extra
         transport.attach(self)
         if _loop_running():  # made inside the loop (`async with`): warm now, not at the first call
             self.open()
@@ -245,16 +277,25 @@ class LeanLane:
         )
         self._session = aiohttp.ClientSession(
             connector=connector,
-            headers=self.headers,
+            # Through a proxy, no session-level headers: aiohttp builds a request's proxy
+            # headers from the session's (`ClientSession._prepare_headers`) and sends an
+            # `Authorization` among them to the proxy as `Proxy-Authorization`: the API's
+            # credentials would reach the proxy. `_check` then sends them per request.
+            headers=None if self._via else self.headers,
             cookie_jar=aiohttp.DummyCookieJar(),
             auto_decompress=False,  # inflated here, under the cap
             timeout=aiohttp.ClientTimeout(total=None),
-            trust_env=False,  # as the httpx lane: no proxy from the environment
+            trust_env=False,  # the environment's proxies are in `self._via` already
         )
         return self._session
 
     def build(
-        self, method: str, path: str, params: Mapping[str, Any] | None, json: Any
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None,
+        json: Any,
+        extra: Mapping[str, str] | None = None,
     ) -> LeanRequest:
         """The request for one call: the URL as httpx writes it, the body as httpx
         encodes JSON (`ensure_ascii=False`, compact, no NaN).
@@ -264,6 +305,7 @@ class LeanLane:
             path: path below the base URL, already quoted.
             params: query parameters (None values are dropped).
             json: JSON body, or None for no body.
+            extra: headers on top of the lane's (they replace those of the same name).
 
         Raises:
             InvalidArgumentError: `json` cannot be encoded.
@@ -281,7 +323,7 @@ class LeanLane:
             ) from exc
         if self._url is None:
             self.open()
-        return LeanRequest(self, method, self._url(text), text, body)
+        return LeanRequest(self, method, self._url(text), text, body, extra)
 
     async def exchange(self, request: LeanRequest, timeout: float) -> LeanAnswer:
         """Send `request` and read its answer, all within `timeout` seconds.
@@ -307,6 +349,8 @@ class LeanLane:
         headers = self._per_request
         if request.body is not None:
             headers = {**headers, **_JSON_HEADERS} if headers else _JSON_HEADERS
+        if request.extra:
+            headers = _with_extra(headers, request.extra)
         connect = self._connect_timeout
         try:
             response = await session.request(
@@ -328,6 +372,7 @@ class LeanLane:
                     sock_connect=connect if connect < timeout else timeout,
                     ceil_threshold=math.inf,
                 ),
+                **self._via,
             )
             try:
                 body = await self._read(response, request)
@@ -464,3 +509,11 @@ def _too_large(request: LeanRequest, status: int, cap: int) -> ResponseTooLargeE
         "(max_response_bytes)",
         status_code=status,
     )
+
+
+def _with_extra(headers: Mapping[str, str] | None, extra: Mapping[str, str]) -> dict[str, str]:
+    """`headers` with `extra` on top: a name in `extra` replaces the value aiohttp would
+    send (the session's default, or one of `headers`), whatever its case."""
+    replaced = {name.lower() for name in extra}
+    kept = {k: v for k, v in (headers or {}).items() if k.lower() not in replaced}
+    return {**kept, **extra}

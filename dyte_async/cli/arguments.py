@@ -149,6 +149,14 @@ def _add_common(parser: argparse.ArgumentParser, *, top: bool, api: bool = True)
             "(credentials then travel in clear text)",
         )
         parser.add_argument(
+            "--proxy",
+            default=default(None),
+            metavar="URL",
+            help="send every request through this http(s) proxy (default: HTTPS_PROXY / "
+            "HTTP_PROXY / ALL_PROXY unless NO_PROXY; put credentials in those variables "
+            "rather than on the command line)",
+        )
+        parser.add_argument(
             "--redis-url",
             default=default(None),
             metavar="URL",

@@ -135,6 +135,7 @@ async def _client(args: argparse.Namespace) -> AsyncIterator[AsyncDyte]:
         org_id=args.org_id,
         base_url=args.base_url,
         allow_insecure_http=args.allow_insecure_http,
+        proxy=args.proxy,  # the embedded fake (above) needs none
         **client_options(args),
     ) as dyte:
         yield dyte

@@ -28,6 +28,7 @@ _TRANSLATIONS: Final = (
     (re.compile(r"\bor pass allow_insecure_http=True\b"), "or pass --allow-insecure-http"),
     (re.compile(r"\ballow_insecure_http=True\b"), "--allow-insecure-http"),
     (re.compile(r"\bbase_url\b"), f"the base URL (--base-url or {BASE_URL_VARIABLE})"),
+    (re.compile(r"(?<![\w-])proxy="), "--proxy"),
     (re.compile(r"\borg_id\b"), f"--org-id ({ORG_ID_VARIABLE})"),
     (re.compile(r"\bapi_key\b"), API_KEY_VARIABLE),
     (re.compile(r"\bmax_retries\b"), "--max-retries"),

@@ -24,6 +24,7 @@ from dyte_async.resources._base import Resource, segment
 
 if TYPE_CHECKING:
     from dyte_async._fleet._wakeups import Wakeups
+    from dyte_async._poller._existence import Backlog
     from dyte_async._poller._reader import Reader
     from dyte_async.webhooks import WebhookEvent
 
@@ -43,11 +44,19 @@ class LivestreamWaits(Resource):
         *,
         wakeups: Wakeups | None = None,
         reader: Reader | None = None,
+        backlog: Backlog | None = None,
+        shared: LivestreamWaits | None = None,
     ) -> None:
         super().__init__(pipeline)
+        if shared is not None:
+            # A client made by `with_options`: its waits are served by the poller (and the
+            # fleet's wake-ups) of the client it came from, so they coalesce with those.
+            self._wakeups: Wakeups | None = shared._wakeups
+            self._poller: Poller = shared._poller
+            return
         #: the fleet's webhook wake-ups (`redis=`), or None
         self._wakeups = wakeups
-        self._poller = Poller(pipeline, hooks=wakeups, reader=reader)
+        self._poller = Poller(pipeline, hooks=wakeups, reader=reader, backlog=backlog)
         if reader is not None:
             # Shared across the fleet, a quiet loop does not slow down: most of its reads
             # are answered from other processes' (nothing sent), and a process whose own

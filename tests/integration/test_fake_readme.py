@@ -152,6 +152,33 @@ async def run_fleet_client(code: str, monkeypatch: pytest.MonkeyPatch) -> None:
         assert fake.count() > 0
 
 
+async def run_proxy_clients(code: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The proxy example: it only makes clients for the API's own base URL (no proxy
+    listens here; tests/integration/test_proxy.py sends requests through one)."""
+    monkeypatch.delenv("DYTE_BASE_URL", raising=False)
+    monkeypatch.setenv("DYTE_ORG_ID", "readme-org")
+    monkeypatch.setenv("DYTE_API_KEY", "readme-key")
+    namespace = await _run(code, _scope())
+    routes = namespace["dyte"]._config.proxy
+    assert routes is not None
+    assert routes.route_url(namespace["dyte"].base_url) is not None
+
+
+async def run_per_call(code: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The per-call options and raw answer fragments: `dyte`, a `meeting_id` with a
+    livestream running, a `trace_id`; what they send and get is checked."""
+    async with _served(monkeypatch) as fake, AsyncDyte() as dyte:
+        meeting_id = (await _meetings(dyte, 1))[0]
+        namespace = await _run(code, _scope(dyte=dyte, meeting_id=meeting_id, trace_id="t-1"))
+    if "raw" in namespace:
+        assert namespace["raw"].status_code == 200
+        assert namespace["raw"].parsed.meeting_id == meeting_id
+    else:
+        assert namespace["lv"].meeting_id == meeting_id
+        last = fake.requests[-1]
+        assert (last.headers["x-trace-id"], last.query) == ("t-1", {"debug": "true"})
+
+
 async def run_otel_client(code: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """The OpenTelemetry client, exporting to memory instead of the console."""
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -181,6 +208,9 @@ RUNNERS: dict[str, Callable[[str, pytest.MonkeyPatch], Awaitable[None]]] = {
     "recent = RecentIds()": run_webhook_receiver,
     'dyte = AsyncDyte(org_id, api_key, rate_limit=RateLimit(2000, per=60), redis="redis://'
     'redis:6379/0")': run_fleet_client,
+    'dyte = AsyncDyte(proxy="http://proxy.internal:3128")': run_proxy_clients,
+    "fast = dyte.with_options(timeout=5, max_retries=0)": run_per_call,
+    "raw = await dyte.with_raw_response(dyte.livestreams.get_active, meeting_id)": run_per_call,
     "provider = TracerProvider()": run_otel_client,
 }
 """How each snippet runs, by its first statement (see `_key`)."""

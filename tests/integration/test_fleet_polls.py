@@ -15,6 +15,7 @@ import pytest
 import redis
 
 from dyte_async import AsyncDyte, WaitTimeoutError
+from dyte_async._fleet._backlog import SharedBacklog
 from dyte_async._fleet._reads import SharedReads
 from dyte_async.testing import FakeDyte
 from tests.integration.fleet import (  # noqa: F401 (an autouse fixture)
@@ -247,3 +248,76 @@ async def test_a_dead_holder_of_a_read_delays_the_others_only_until_its_lock_exp
     assert live.status == "LIVE"
     assert 1.0 <= waited < 1.5 + 0.5 + 1.0  # the lock's life, one interval, some slack
     assert reads.sent == 1  # read once the lock expired, by this process
+
+
+CHECK = "GET /meetings/{meeting_id}"
+
+
+def backlog_key(key: str) -> str:
+    return "{" + key + "}:backlog"
+
+
+def backlog_of(client: AsyncDyte) -> SharedBacklog:
+    backlog = client.livestreams._poller.backlog
+    assert isinstance(backlog, SharedBacklog)
+    return backlog
+
+
+async def test_the_fleets_backlog_is_the_sum_of_its_members_fresh_counts(
+    redis_server: RedisServer,
+) -> None:
+    fake = FakeDyte(rate_limit=None)
+    key = f"backlog-{time.time_ns()}"
+    with redis.Redis.from_url(redis_server.url) as admin:
+        seconds, micros = admin.time()
+        now_ms = seconds * 1000 + micros // 1000
+        admin.hset(backlog_key(key), "dead", f"50:{now_ms - 60_000}")  # a minute old
+        admin.hset(backlog_key(key), "garbled", "not a count")
+        async with (
+            member(fake, redis_server.url, key) as one,
+            member(fake, redis_server.url, key) as two,
+        ):
+            assert await backlog_of(one).total(3) == 3  # the stale and garbled are dropped
+            assert set(admin.hkeys(backlog_key(key))) == {backlog_of(one)._field.encode()}
+            assert await backlog_of(two).total(4) == 7
+            assert await backlog_of(one).total(0) == 4  # nothing left here: out of the sum
+            assert await backlog_of(two).total(2) == 2
+        assert 0 < admin.pttl(backlog_key(key)) <= 6_000  # gone when nobody renews it
+
+
+@pytest.mark.parametrize("shared", [False, True])
+async def test_existence_checks_wait_while_the_fleet_has_many_to_check(
+    redis_server: RedisServer, shared: bool
+) -> None:
+    """Four meetings to check are few for one process (6 a round): checked at once. With
+    10 more left elsewhere in the fleet, they are many: checked after the grace (30 s)."""
+    fake = FakeDyte(go_live_after=None, rate_limit=None)
+    ids = [started(fake)[0] for _ in range(4)]
+    key = f"checks-{time.time_ns()}"
+    with redis.Redis.from_url(redis_server.url) as admin:
+        if shared:
+            seconds, micros = admin.time()
+            admin.hset(backlog_key(key), "other", f"10:{seconds * 1000 + micros // 1000}")
+        async with member(fake, redis_server.url, key) as client:
+            client.livestreams._poller.checks_per_round = 6
+            with pytest.raises(WaitTimeoutError):
+                async for _ in client.livestreams.wait_until_live_many(
+                    ids, timeout=1.0, poll_interval=0.2
+                ):
+                    pass
+    assert fake.count(CHECK) == (0 if shared else 4)
+
+
+@COREDIS_REFUSED
+async def test_redis_down_each_process_goes_by_its_own_backlog(
+    own_redis_server: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake = FakeDyte(rate_limit=None)
+    async with member(fake, own_redis_server.url, f"backlog-down-{time.time_ns()}") as client:
+        own_redis_server.stop()
+        with anyio.fail_after(5):
+            assert await backlog_of(client).total(7) == 7
+            assert await backlog_of(client).total(5) == 5  # not asked again at once
+    warnings = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1
+    assert "polls on its own" in warnings[0].getMessage()

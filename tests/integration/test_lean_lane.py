@@ -133,7 +133,7 @@ def headers_of(head: bytes) -> dict[bytes, bytes]:
 
 
 def lane_of(dyte: AsyncDyte) -> LeanLane | None:
-    return dyte._pipeline._lean
+    return dyte._pipeline.lean
 
 
 # -- which lane ------------------------------------------------------------------------------
@@ -380,7 +380,10 @@ async def test_attempt_timeout_retries_a_stalled_read_within_the_call() -> None:
     assert len(server.heads) == 2
 
 
-async def test_proxies_in_the_environment_are_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_loopback_base_url_never_takes_the_environment_proxy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The environment's proxies apply to remote hosts only (tests/integration/test_proxy.py).
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "all_proxy"):
         monkeypatch.setenv(name, "http://127.0.0.1:9")  # nothing listens there
     async with serve(ok) as (base, server), client(base) as dyte:

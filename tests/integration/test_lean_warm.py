@@ -19,7 +19,7 @@ after_import = {m: m in sys.modules for m in WATCHED}
 
 async def main():
     async with dyte_async.AsyncDyte("org", "key", base_url="http://127.0.0.1:9/v2") as dyte:
-        lane = dyte._pipeline._lean
+        lane = dyte._pipeline.lean
         opened = {m: m in sys.modules for m in WATCHED}
         return opened, lane is not None and lane.session is not None
 

@@ -19,6 +19,7 @@ from dyte_async import (
     Page,
     Participant,
     RateLimit,
+    RawResponse,
     RetryPolicy,
 )
 
@@ -90,4 +91,19 @@ def every_option(http: httpx.AsyncClient, transport: httpx.AsyncBaseTransport) -
         ),
         AsyncDyte(transport=transport, retry=RetryPolicy(), http_backend="aiohttp"),
         AsyncDyte.realtimekit("acc", "app", "tok", timeout=5.0, rate_limit=RateLimit(10, 1.0)),
+        AsyncDyte("org", "key", proxy="https://proxy.example:8443", trust_env=False),
+        AsyncDyte("org", "key", proxy=httpx.URL("http://127.0.0.1:3128")),
+        AsyncDyte.realtimekit("acc", "app", "tok", proxy="http://127.0.0.1:3128", trust_env=True),
     ]
+
+
+async def per_call_options(dyte: AsyncDyte) -> None:
+    quick = dyte.with_options(timeout=5.0, max_retries=0, headers={"X-Trace": "t"}, query={"a": 1})
+    ls: Livestream = await quick.livestreams.get_active("m")
+    raw: RawResponse[Livestream] = await dyte.with_raw_response(dyte.livestreams.get_active, "m")
+    code: int | None = raw.status_code
+    request_id: str | None = raw.request_id
+    headers: httpx.Headers = raw.headers
+    _ = (ls, code, request_id, headers, raw.parsed.status, raw.attempts, raw.elapsed)
+    stopped: RawResponse[str] = await dyte.with_raw_response(dyte.livestreams.stop, "m")
+    _ = stopped.parsed.upper()

@@ -268,3 +268,16 @@ def test_a_bad_redis_url_is_bad_usage(capsys: pytest.CaptureFixture[str]) -> Non
     err = capsys.readouterr().err
     assert "redis://" in err
     assert "Traceback" not in err
+
+
+def test_a_bad_proxy_is_bad_usage_and_its_password_never_shown(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DYTE_ORG_ID", "org")
+    monkeypatch.setenv("DYTE_API_KEY", "key")
+    proxy = "socks5://user:cli-proxy-secret@127.0.0.1:1080"
+    assert main(["--proxy", proxy, "meetings", "list"]) == 2
+    err = capsys.readouterr().err
+    assert "--proxy: SOCKS proxies" in err
+    assert "cli-proxy-secret" not in err
+    assert "Traceback" not in err

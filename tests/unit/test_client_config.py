@@ -79,6 +79,8 @@ def test_the_public_signatures_stay_as_they_are() -> None:
         ("redis", KW, "None"),
         ("rate_limit_key", KW, "None"),
         ("fleet_size_hint", KW, "1"),
+        ("proxy", KW, "None"),
+        ("trust_env", KW, "True"),
         ("tracer_provider", KW, "None"),
         ("meter_provider", KW, "None"),
     ]

@@ -628,3 +628,38 @@ async def test_a_failed_errored_confirmation(dyte: AsyncDyte, api: Api, status: 
         with pytest.raises(outcome):
             await collect(dyte.livestreams.wait_until_live_many(meetings))
         assert poller(dyte).is_idle()
+
+
+class FleetBacklog:
+    """A fleet whose other processes have `others` meetings left to check."""
+
+    def __init__(self, others: int) -> None:
+        self.others = others
+        self.reported: list[int] = []
+
+    async def total(self, mine: int) -> int:
+        self.reported.append(mine)
+        return mine + self.others
+
+
+@pytest.mark.parametrize(("others", "first_check", "per_round"), [(0, 0.0, 4), (10, 30.0, 2)])
+async def test_list_mode_checks_go_by_the_fleets_backlog(
+    dyte: AsyncDyte, api: Api, others: int, first_check: float, per_round: int
+):
+    """Four meetings to check are few for one process (4 a round): checked at once. In a
+    fleet with 10 more elsewhere they are many: they wait for the grace, and this process
+    checks its share of a round (4 x 4/14, rounded up: 2)."""
+    poller(dyte).checks_per_round = 4
+    backlog = FleetBacklog(others)
+    poller(dyte).backlog = backlog
+    meetings = ["m0", "m1", "u0", "u1"]
+    api.unknown |= {"u0", "u1"}
+    for m in meetings[:2]:
+        api.plan(m, (0, "INVOKED"), (100, "LIVE"))
+    got = await collect(dyte.livestreams.wait_until_live_many(meetings, yield_errors=True))
+    assert sum(isinstance(x, NotFoundError) for x in got) == 2
+    assert backlog.reported[0] == 4  # this process's count is what it tells the fleet
+    times = [t - START for t, _ in api.check_log]
+    assert min(times) == pytest.approx(first_check, abs=2.5)
+    assert max(Counter(times).values()) == per_round
+    assert Counter(m for _, m in api.check_log) == Counter(meetings)  # each once

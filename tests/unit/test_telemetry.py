@@ -318,6 +318,21 @@ async def test_no_credential_token_or_stream_key_is_recorded(otel: Otel) -> None
     assert "access_token=REDACTED" in recorded
 
 
+async def test_a_client_with_other_options_records_as_its_original(
+    make: Factory, router: respx.MockRouter, otel: Otel
+) -> None:
+    router.get("/meetings/m1").mock(return_value=ok())
+    async with make(**otel.options) as dyte:
+        fast = dyte.with_options(timeout=5, query={"signature": "s1gn3d-v4lue"})
+        await fast.meetings.get("m1")
+
+    [attempt] = otel.spans(SpanKind.CLIENT)
+    assert attempt.attributes is not None
+    assert attempt.attributes["url.full"] == (
+        "https://api.dyte.io/v2/meetings/m1?signature=REDACTED"
+    )
+
+
 # --- the no-op paths ------------------------------------------------------------------------
 
 
