@@ -281,6 +281,7 @@ async def test_the_fleets_backlog_is_the_sum_of_its_members_fresh_counts(
             assert set(admin.hkeys(backlog_key(key))) == {backlog_of(one)._field.encode()}
             assert await backlog_of(two).total(4) == 7
             assert await backlog_of(one).total(0) == 4  # nothing left here: out of the sum
+            assert set(admin.hkeys(backlog_key(key))) == {backlog_of(two)._field.encode()}
             assert await backlog_of(two).total(2) == 2
         assert 0 < admin.pttl(backlog_key(key)) <= 6_000  # gone when nobody renews it
 
@@ -308,6 +309,20 @@ async def test_existence_checks_wait_while_the_fleet_has_many_to_check(
     assert fake.count(CHECK) == (0 if shared else 4)
 
 
+async def test_during_a_shared_polls_outage_the_backlog_does_not_ask_redis(
+    redis_server: RedisServer,
+) -> None:
+    fake = FakeDyte(rate_limit=None)
+    key = f"backlog-outage-{time.time_ns()}"
+    async with member(fake, redis_server.url, key) as client:
+        reads = client.livestreams._poller.reader
+        assert isinstance(reads, SharedReads)
+        reads.outage.failed(OSError("a read failed"))  # one outage for the shared polls
+        assert await backlog_of(client).total(5) == 5
+    with redis.Redis.from_url(redis_server.url) as admin:
+        assert not admin.exists(backlog_key(key))  # Redis was not asked
+
+
 @COREDIS_REFUSED
 async def test_redis_down_each_process_goes_by_its_own_backlog(
     own_redis_server: RedisServer, caplog: pytest.LogCaptureFixture
@@ -318,6 +333,9 @@ async def test_redis_down_each_process_goes_by_its_own_backlog(
         with anyio.fail_after(5):
             assert await backlog_of(client).total(7) == 7
             assert await backlog_of(client).total(5) == 5  # not asked again at once
+        reads = client.livestreams._poller.reader
+        assert isinstance(reads, SharedReads)
+        assert reads.outage.down  # the shared reads skip Redis too
     warnings = [r for r in caplog.records if r.levelname == "WARNING"]
     assert len(warnings) == 1
     assert "polls on its own" in warnings[0].getMessage()

@@ -98,3 +98,17 @@ async def test_the_original_keeps_its_options(dyte: AsyncDyte) -> None:
     assert dyte._pipeline.timeout != 3
     assert derived.with_options(attempt_timeout=1)._pipeline.attempt_timeout == 1
     assert derived.with_options()._pipeline.timeout == 3  # a derived client's own defaults
+
+
+def test_the_lean_lanes_extra_headers_replace_others_whatever_their_case() -> None:
+    from dyte_async._transport._lean import _with_extra
+
+    given = {"X-App": "a", "Authorization": "Basic x", "Content-Type": "application/json"}
+    merged = _with_extra(given, {"x-app": "b", "X-New": "n"})
+    assert merged == {
+        "Authorization": "Basic x",
+        "Content-Type": "application/json",
+        "x-app": "b",
+        "X-New": "n",
+    }
+    assert _with_extra(None, {"X-A": "1"}) == {"X-A": "1"}
