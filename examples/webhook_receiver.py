@@ -14,6 +14,18 @@ Register `POST https://your.host/webhooks/dyte` as a webhook for the event
 3. hands livestream events to `dyte.livestreams.notify(event)`, so that every
    `wait_until_live(...)` waiting on that livestream returns now instead of at its next poll.
 
+Several workers (`uvicorn --workers 4`, gunicorn): give every worker the fleet's Redis,
+
+    DYTE_REDIS_URL=redis://redis:6379/0 uvicorn --workers 4 examples.webhook_receiver:app
+
+(`AsyncDyte()` reads it), and the `notify` of the worker the delivery reached wakes the
+waits of every worker: a `wait_until_live` running in another worker (or in another
+service with the same Redis and organization) returns within milliseconds. The
+de-duplication of step 2 is per worker: a redelivery that reaches another worker is
+handed on again, which `notify` takes as it takes the first (waking a wait twice is
+harmless); a handler of your own with side effects wants a shared record (Redis
+`SET key NX EX 600`).
+
 With FastAPI the handler is the same: declare `async def receive(request: Request)` on an
 `APIRouter` and read `await request.body()`, never a parsed model (the signature is over
 the raw bytes).
