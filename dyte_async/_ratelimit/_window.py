@@ -244,7 +244,8 @@ class SlidingWindowLimiter:
         now = self._clock.now()
         slot.end = now
         heapq.heappush(self._free, (slot.last_use() + self._limit.per, next(self._seq), slot))
-        self._serve_blocked(now)
+        if self._blocked:  # nobody queued (the usual case): nothing to hand over
+            self._serve_blocked(now)
 
     def pause_for(self, seconds: float) -> None:
         """Start nothing for the next `seconds` (a 429's ``Retry-After``).
