@@ -74,7 +74,9 @@ class _WindowSlot(Slot):
     __slots__ = ("end", "prev")
 
     def __init__(self, time: float, prev: _WindowSlot | None) -> None:
-        super().__init__(time)
+        # `Slot.__init__`, inlined: one of these per request.
+        self.time = time
+        self.waited = 0.0
         #: the slot that used the same token before this one, while this one may still move.
         self.prev = prev
         #: when its attempt ended; infinite while the slot is held.
