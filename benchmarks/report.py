@@ -73,6 +73,30 @@ def throughput_tables(rows: Sequence[dict[str, Any]], levels: Sequence[int]) -> 
                 f"{_fmt(row['p50_ms'], 2)} / {_fmt(row['p99_ms'], 2)}"
             )
         out.append(f"| {labels[key]} | " + " | ".join(cells) + " |")
+    if any(row.get("cpu_wait_share") is not None for row in rows):
+        out += [
+            "",
+            "## The client process: on a CPU / waiting for one (% of the wall time)",
+            "",
+            "Waiting for a CPU (the scheduler's run queue: other processes on the machine) "
+            "is not waiting for the network: a starved client shows few requests per second "
+            "and a long p50 for its CPU per request. Compare ratios only between cells that "
+            "waited alike.",
+            "",
+            head,
+            "|---|" + "---|" * len(levels),
+        ]
+        for key in clients:
+            cells = []
+            for c in levels:
+                row = index.get((key, c))
+                waited = None if row is None else row.get("cpu_wait_share")
+                cells.append(
+                    ""
+                    if row is None or waited is None
+                    else f"{100 * row['cpu_share']:.0f} % / {100 * waited:.0f} %"
+                )
+            out.append(f"| {labels[key]} | " + " | ".join(cells) + " |")
     out += [
         "",
         "## CPU of our layers on top of the same transport",

@@ -98,6 +98,23 @@ class Sample:
     cpu: float = 0.0
     latencies: list[float] = field(default_factory=list)
     error_kinds: dict[str, int] = field(default_factory=dict)
+    #: seconds this process was runnable but waited for a CPU (Linux; None elsewhere)
+    cpu_wait: float | None = None
+
+
+def _cpu_wait() -> float | None:
+    """Seconds this process has spent runnable but waiting for a CPU (the scheduler's
+    run queue), from /proc/self/schedstat; None where the kernel does not say.
+
+    Client CPU per request (`time.process_time`) cannot show it: a client starved of CPU
+    by other processes (a CI run on the same 2 cores) looks as if it waited for the
+    network, with few requests per second for its CPU time.
+    """
+    try:
+        with open("/proc/self/schedstat") as stats:
+            return int(stats.read().split()[1]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 async def _drive(client: Client, base: str, concurrency: int, duration: float) -> Sample:
@@ -127,12 +144,16 @@ async def _drive(client: Client, base: str, concurrency: int, duration: float) -
                     continue
                 latencies.append(clock() - began)
 
+        waited0 = _cpu_wait()
         cpu0, wall0 = time.process_time(), clock()
         async with anyio.create_task_group() as group:
             for _ in range(concurrency):
                 group.start_soon(worker)
         sample.wall = clock() - wall0
         sample.cpu = time.process_time() - cpu0
+        waited1 = _cpu_wait()
+        if waited0 is not None and waited1 is not None:
+            sample.cpu_wait = waited1 - waited0
     sample.requests = len(latencies)
     return sample
 
@@ -164,6 +185,8 @@ def throughput(
                 total.errors += sample.errors
                 total.wall += sample.wall
                 total.cpu += sample.cpu
+                if sample.cpu_wait is not None:
+                    total.cpu_wait = (total.cpu_wait or 0.0) + sample.cpu_wait
                 total.latencies.extend(sample.latencies)
                 for kind, n in sample.error_kinds.items():
                     total.error_kinds[kind] = total.error_kinds.get(kind, 0) + n
@@ -171,6 +194,12 @@ def throughput(
                     f"  c={concurrency:<5} round {round_no + 1}/{rounds} {client.key:<22}"
                     f" {sample.requests / sample.wall:8.0f} req/s"
                     f" {1e6 * sample.cpu / max(1, sample.requests):7.0f} us CPU/req"
+                    f" {100 * sample.cpu / sample.wall:4.0f} % on a CPU"
+                    + (
+                        f" {100 * sample.cpu_wait / sample.wall:3.0f} % waiting for one"
+                        if sample.cpu_wait is not None
+                        else ""
+                    )
                     + (f"  errors {sample.errors}" if sample.errors else ""),
                     flush=True,
                 )
@@ -190,6 +219,13 @@ def throughput(
                     "seconds": total.wall,
                     "rps": total.requests / total.wall if total.wall else 0.0,
                     "cpu_us_per_request": 1e6 * total.cpu / max(1, total.requests),
+                    # shares of the wall time: running, and runnable but not running
+                    "cpu_share": total.cpu / total.wall if total.wall else math.nan,
+                    "cpu_wait_share": (
+                        total.cpu_wait / total.wall
+                        if total.wall and total.cpu_wait is not None
+                        else None
+                    ),
                     "p50_ms": 1e3 * _percentile(latencies, 0.50),
                     "p99_ms": 1e3 * _percentile(latencies, 0.99),
                 }

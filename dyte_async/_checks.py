@@ -6,6 +6,7 @@ usage (exit status 2) with the very message the library would give.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Final
 from urllib.parse import quote
@@ -74,4 +75,12 @@ def segment(value: object, name: str) -> str:
     Raises:
         InvalidArgumentError: see `check_id`.
     """
+    if type(value) is str:  # the same few ids again and again (a poller, a dashboard)
+        return _quoted(value, name)
+    return quote(check_id(value, name), safe="")
+
+
+@functools.lru_cache(maxsize=1024)
+def _quoted(value: str, name: str) -> str:
+    """`segment` of a `str`, remembered (a refused one is not: it raises each time)."""
     return quote(check_id(value, name), safe="")

@@ -74,7 +74,9 @@ class _WindowSlot(Slot):
     __slots__ = ("end", "prev")
 
     def __init__(self, time: float, prev: _WindowSlot | None) -> None:
-        super().__init__(time)
+        # `Slot.__init__`, inlined: one of these per request.
+        self.time = time
+        self.waited = 0.0
         #: the slot that used the same token before this one, while this one may still move.
         self.prev = prev
         #: when its attempt ended; infinite while the slot is held.
@@ -244,7 +246,8 @@ class SlidingWindowLimiter:
         now = self._clock.now()
         slot.end = now
         heapq.heappush(self._free, (slot.last_use() + self._limit.per, next(self._seq), slot))
-        self._serve_blocked(now)
+        if self._blocked:  # nobody queued (the usual case): nothing to hand over
+            self._serve_blocked(now)
 
     def pause_for(self, seconds: float) -> None:
         """Start nothing for the next `seconds` (a 429's ``Retry-After``).

@@ -34,8 +34,10 @@ from dyte_async import (
     ResponseTooLargeError,
     RetryPolicy,
 )
+from dyte_async._pipeline import Pipeline
 from dyte_async._redact import MASK
 from dyte_async._transport import AiohttpTransport
+from dyte_async._transport._aiohttp_reuse import GuardedConnector
 from dyte_async._transport._lean import LeanLane
 from tests.integration.loopback import listening, read_request
 
@@ -516,6 +518,46 @@ async def test_the_rate_limit_counts_every_lean_attempt() -> None:
 
 
 # -- the attempt without a cancel scope (nothing waits) --------------------------------------
+
+
+async def test_steady_concurrent_calls_reuse_their_connections_without_a_cancel_scope(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # What the benchmark's throughput rests on (measured, issue on c=10/c=100): calls that
+    # find a free slot and a free token never wait in a scope, and the reuse guard keeps
+    # good pooled connections (closing them would mean a new connection per request).
+    taken: list[bool] = []
+    attempt_now = Pipeline._attempt_now
+
+    async def counted(self: Pipeline, *args: Any) -> Any:
+        outcome = await attempt_now(self, *args)
+        taken.append(outcome is not None)
+        return outcome
+
+    monkeypatch.setattr(Pipeline, "_attempt_now", counted)
+    workers, calls = 10, 20
+    async with (
+        serve(ok) as (base, server),
+        client(base, max_concurrency=workers, rate_limit=RateLimit(10_000, 1)) as dyte,
+    ):
+
+        async def worker() -> None:
+            for _ in range(calls):
+                await dyte.livestreams.get_active("m1")
+
+        with anyio.fail_after(30):
+            async with anyio.create_task_group() as group:
+                for _ in range(workers):
+                    group.start_soon(worker)
+        lane = lane_of(dyte)
+        assert lane is not None
+        assert lane.session is not None
+        connector = lane.session.connector
+        assert isinstance(connector, GuardedConnector)
+        assert connector.refused == 0
+    assert len(server.heads) == workers * calls
+    assert taken == [True] * (workers * calls)  # the fast path, every time
+    assert server.opened <= workers  # each connection reused, none reopened
 
 
 async def test_a_deadline_in_flight_reads_as_when_the_scope_fires() -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from dyte_async import AsyncDyte, AsyncPaginator, DyteError, InvalidArgumentError
+from dyte_async._checks import segment
 from tests import spec_examples as ex
 from tests.unit.harness import mocked
 
@@ -164,3 +165,16 @@ async def test_a_body_that_cannot_be_json_is_refused_with_nothing_sent() -> None
         with pytest.raises(InvalidArgumentError):
             await m.dyte.meetings.create(title="x", recording_config={"bad": object()})
     assert m.router.calls.call_count == 0
+
+
+def test_a_remembered_segment_still_refuses_a_bad_id_every_time() -> None:
+    # `segment` remembers the ids it quoted (the same few, call after call): never a
+    # refusal, and never an id under another argument's name.
+    for _ in range(3):
+        assert segment("m/1", "meeting_id") == "m%2F1"
+        with pytest.raises(InvalidArgumentError, match="meeting_id"):
+            segment("..", "meeting_id")
+        with pytest.raises(InvalidArgumentError, match="session_id"):
+            segment("..", "session_id")
+        with pytest.raises(InvalidArgumentError, match="must be a non-empty id string"):
+            segment(5, "meeting_id")
