@@ -50,6 +50,7 @@ def derive(
     made_once = _resources(type(client))
     derived.__dict__.update({k: v for k, v in client.__dict__.items() if k not in made_once})
     derived._parent = client._parent or client
+    derived._stack = None  # the fleet's work is the original's (its `async with`)
     derived.retry = policy
     derived._pipeline = base.derive(
         timeout=new_timeout,

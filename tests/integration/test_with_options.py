@@ -4,12 +4,15 @@ request id), with the pool, limiter, poller and stats shared with the original c
 
 from __future__ import annotations
 
+import time
+
 import anyio
 import pytest
 
 from dyte_async import AsyncDyte, ConfigurationError, RateLimit, RetryPolicy
 from dyte_async.errors import APIStatusError, APITimeoutError, ClientClosedError, NotFoundError
 from dyte_async.testing import FakeDyte
+from tests.redis_server import RedisServer
 
 pytestmark = pytest.mark.anyio
 
@@ -165,3 +168,26 @@ async def test_bad_options_are_configuration_errors() -> None:
             with pytest.raises(ConfigurationError) as caught:
                 dyte.with_options(**bad)
             assert "secret" not in str(caught.value)
+
+
+async def test_leaving_a_derived_clients_block_leaves_the_fleet_open(
+    redis_server: RedisServer,
+) -> None:
+    fake = FakeDyte()
+    meeting = fake.add_meeting(title="opts")["id"]
+    async with AsyncDyte(
+        "fake-org-id",
+        "fake-api-key",
+        base_url="http://127.0.0.1/v2",
+        transport=fake.transport(),
+        rate_limit=RateLimit(1000, per=1),
+        redis=redis_server.url,
+        rate_limit_key=f"derived-{time.time_ns()}",
+    ) as dyte:
+        async with dyte.with_options(timeout=5) as derived:
+            await derived.meetings.get(meeting)
+        assert dyte._stack is not None  # the fleet's task group and connections still open
+        await dyte.meetings.get(meeting)  # through the fleet's limiter, as before
+        limiter = dyte._pipeline.limiter
+        assert getattr(limiter, "redis_calls", 0) >= 1
+        assert not getattr(limiter, "in_outage", False)
