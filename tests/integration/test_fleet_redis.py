@@ -246,7 +246,10 @@ async def test_far_from_the_limit_most_callers_take_a_spare(make_limiter: MakeLi
             for _ in range(100):
                 group.start_soon(one)
     assert len(waits) == 500
-    assert sum(1 for w in waits if w == 0) >= 250  # a spare: no Redis call waited on
+    # A spare: no Redis call waited on. Without spares none is (every caller waits for the
+    # worker's call); with them, most are, fewer on a loaded machine (214 of 500 seen once
+    # in CI, on trio, where the batches start before the first spares come back).
+    assert sum(1 for w in waits if w == 0) >= 100
     assert limiter.redis_calls < 100
 
 
