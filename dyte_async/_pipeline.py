@@ -172,9 +172,6 @@ class Pipeline(FailureHandling):
         self.extra_query: Mapping[str, Any] | None = None
         #: headers on top of the client's on every request (`derive`)
         self.extra_headers: Mapping[str, str] | None = None
-        self._base_url = base_url
-        self._headers = headers
-        self._own_http = own_http
         #: spans and metrics (`_telemetry`), None when opentelemetry-api is not installed.
         self._telemetry = telemetry
 
@@ -218,9 +215,7 @@ class Pipeline(FailureHandling):
         derived.policy = policy
         derived.extra_query = dict(query) if query else None
         derived.extra_headers = dict(headers) if headers else None
-        derived._requests = RequestBuilder(
-            self._base_url, self._headers, own_http=self._own_http, extra=derived.extra_headers
-        )
+        derived._requests = self._requests.with_extra(derived.extra_headers)
         return derived
 
     def stats(self) -> ClientStats:

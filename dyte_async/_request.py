@@ -54,6 +54,10 @@ class RequestBuilder:
         self._headers_of: httpx.AsyncClient | None = None
         self._bodyless: dict[tuple[bytes, bool], httpx.Headers] = {}
 
+    def with_extra(self, extra: Mapping[str, str] | None) -> RequestBuilder:
+        """A builder for the same client with `extra` headers on every request instead."""
+        return RequestBuilder(self._base_url, self._headers, own_http=self._own_http, extra=extra)
+
     def build(
         self,
         http: httpx.AsyncClient,
