@@ -394,13 +394,17 @@ def check_headers(headers: Mapping[str, str] | None) -> None:
             raise ConfigurationError(f"headers: the value of {name!r} must be printable ASCII text")
 
 
-def retry_policy(retry: RetryPolicy | None, max_retries: int | None) -> RetryPolicy:
-    """The policy of `retry=` or `max_retries=` (not both)."""
-    if retry is None:
-        return RetryPolicy() if max_retries is None else RetryPolicy(max_retries=max_retries)
-    if max_retries is not None:
+def retry_policy(
+    retry: RetryPolicy | None, max_retries: int | None, base: RetryPolicy | None = None
+) -> RetryPolicy:
+    """The policy of `retry=`, or `base` (default: `RetryPolicy()`) with `max_retries=`
+    (not both)."""
+    if retry is not None and max_retries is not None:
         raise ConfigurationError("pass either max_retries= or retry=, not both")
-    return retry
+    if retry is not None:
+        return retry
+    base = RetryPolicy() if base is None else base
+    return base if max_retries is None else attrs.evolve(base, max_retries=max_retries)
 
 
 def _mask(value: str) -> str:

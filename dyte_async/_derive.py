@@ -13,10 +13,7 @@ import functools
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-import attrs
-
-from dyte_async._config import Default, check_headers, check_timeouts
-from dyte_async.errors import ConfigurationError
+from dyte_async._config import Default, check_headers, check_timeouts, retry_policy
 
 if TYPE_CHECKING:
     from dyte_async._client import AsyncDyte
@@ -40,11 +37,7 @@ def derive(
     new_timeout = base.timeout if timeout is None else timeout
     new_attempt = base.attempt_timeout if isinstance(attempt_timeout, Default) else attempt_timeout
     check_timeouts(new_timeout, client._config.connect_timeout, new_attempt)
-    if retry is not None and max_retries is not None:
-        raise ConfigurationError("pass either max_retries= or retry=, not both")
-    policy = retry or client.retry
-    if max_retries is not None:
-        policy = attrs.evolve(client.retry, max_retries=max_retries)
+    policy = retry_policy(retry, max_retries, base=client.retry)
     check_headers(headers)
     derived = object.__new__(type(client))
     made_once = _resources(type(client))
